@@ -1,0 +1,70 @@
+// Package atomicfile writes state files so that a reader (or a daemon
+// restarted after kill -9) sees either the old content or the new, never half.
+package atomicfile
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to a temp file beside path, syncs it and renames it
+// into place. The temp name starts with ".tmp-" so start-up can sweep leftovers.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// WriteJSON marshals v and writes it with WriteFile.
+func WriteJSON(path string, v any, perm os.FileMode) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return WriteFile(path, data, perm)
+}
+
+// ReadJSON reads path into v.
+func ReadJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// SweepTemps removes leftover temp files in dir from writes that were cut off.
+func SweepTemps(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
+}
