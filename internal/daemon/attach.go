@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/logs"
+	"github.com/berth-dev/berth/internal/shimclient"
+)
+
+// pendingAttach is a client attached to a container that has not started
+// yet (docker run attaches before it starts). Start connects it to the shim
+// before the process runs, so no early output is lost.
+type pendingAttach struct {
+	opts api.AttachOptions
+	shim chan net.Conn // receives the shim connection, or is closed
+}
+
+// ContainerAttach streams the container's stdio over the hijacked connection.
+func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.AttachOptions, hijack api.Hijack) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.Mu.Lock()
+	tty := c.Config.Tty
+	if !c.Config.OpenStdin {
+		opts.Stdin = false
+	}
+	if c.State.Paused {
+		c.Mu.Unlock()
+		return errdefs.Conflict("You cannot attach to a paused container, unpause it first")
+	}
+	var shimConn net.Conn
+	var pending *pendingAttach
+	if c.State.Running {
+		shimConn, err = shimclient.Attach(ctx, d.bundleDir(c.ID), opts.Stdin, opts.Stdout, opts.Stderr)
+		if err != nil {
+			c.Mu.Unlock()
+			return err
+		}
+	} else {
+		pending = &pendingAttach{opts: opts, shim: make(chan net.Conn, 1)}
+		d.mu.Lock()
+		d.attaches[c.ID] = append(d.attaches[c.ID], pending)
+		d.mu.Unlock()
+	}
+	c.Mu.Unlock()
+
+	conn, err := hijack(tty)
+	if err != nil {
+		if shimConn != nil {
+			shimConn.Close()
+		}
+		d.dropPendingAttach(c.ID, pending)
+		return err
+	}
+	defer conn.Close()
+	if pending != nil {
+		select {
+		case shimConn = <-pending.shim:
+		case <-ctx.Done():
+			d.dropPendingAttach(c.ID, pending)
+			return nil
+		}
+		if shimConn == nil {
+			return nil
+		}
+	}
+	pipeAttach(conn, shimConn, opts.Stdin)
+	return nil
+}
+
+func (d *Daemon) dropPendingAttach(id string, p *pendingAttach) {
+	if p == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	list := d.attaches[id]
+	for i, x := range list {
+		if x == p {
+			d.attaches[id] = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+}
+
+// connectPendingAttaches hands every waiting attach client its shim
+// connection. Called by start between the shim's create and start.
+func (d *Daemon) connectPendingAttaches(c *container.Container) {
+	d.mu.Lock()
+	list := d.attaches[c.ID]
+	delete(d.attaches, c.ID)
+	d.mu.Unlock()
+	for _, p := range list {
+		conn, err := shimclient.Attach(context.Background(), d.bundleDir(c.ID), p.opts.Stdin, p.opts.Stdout, p.opts.Stderr)
+		if err != nil {
+			d.log.Warn("attaching to shim", "id", c.ID, "err", err)
+			close(p.shim)
+			continue
+		}
+		p.shim <- conn
+	}
+}
+
+// pipeAttach copies the shim's output to the client until the container's
+// output ends, and the client's input to the shim. When the client's input
+// ends, the shim is told by a half-close (it closes the container's stdin
+// for StdinOnce containers).
+func pipeAttach(client io.ReadWriteCloser, shim net.Conn, stdin bool) {
+	var wg sync.WaitGroup
+	if stdin {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io.Copy(shim, client)
+			if cw, ok := shim.(interface{ CloseWrite() error }); ok {
+				cw.CloseWrite()
+			}
+		}()
+	}
+	io.Copy(client, shim)
+	shim.Close()
+	if cw, ok := client.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	client.Close()
+	wg.Wait()
+}
+
+func (d *Daemon) ContainerResize(ctx context.Context, ref string, height, width uint) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.Mu.Lock()
+	running := c.State.Running
+	c.Mu.Unlock()
+	if !running {
+		return errdefs.Conflict("Container %s is not running", c.ID)
+	}
+	return shimclient.Resize(ctx, d.bundleDir(c.ID), height, width)
+}
+
+// ContainerLogs reads the json-file log; with Follow it keeps going until
+// the container stops.
+func (d *Daemon) ContainerLogs(ctx context.Context, ref string, opts api.LogsOptions, start func(tty bool) error, emit func(api.LogMessage) error) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	if !opts.Stdout && !opts.Stderr {
+		return errdefs.Invalid("Bad parameters: you must choose at least one stream")
+	}
+	c.Mu.Lock()
+	tty := c.Config.Tty
+	path := c.LogPath
+	driver := c.HostConfig.LogConfig.Type
+	done := c.Done
+	if !c.State.Running && !c.State.Restarting {
+		done = closedChan
+	}
+	c.Mu.Unlock()
+	if driver == "none" || path == "" {
+		return errdefs.NotImplemented("configured logging driver does not support reading")
+	}
+	if err := start(tty); err != nil {
+		return err
+	}
+	if done == nil {
+		done = closedChan
+	}
+	return logs.Read(ctx, path, logs.ReadConfig{Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow, Done: done},
+		func(m logs.Message) error {
+			if (m.Stream == "stdout" && !opts.Stdout) || (m.Stream == "stderr" && !opts.Stderr) {
+				return nil
+			}
+			return emit(api.LogMessage{Stream: m.Stream, Line: m.Line, Time: m.Time, Attrs: m.Attrs})
+		})
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

@@ -1,0 +1,177 @@
+// Package daemon is the engine: it owns the stores, drives the OCI runtime
+// through per-container shims, and implements api.Backend.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/events"
+	"github.com/berth-dev/berth/internal/image"
+	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/snapshot"
+)
+
+// Config is where things live and how the daemon behaves. Every path is a
+// flag so that tests (and several daemons) can use their own.
+type Config struct {
+	DataRoot  string
+	ExecRoot  string
+	Pidfile   string
+	Runtime   string // "runc", "crun" or "" (detect)
+	ShimPath  string // "" = berth-shim next to the running binary
+	LogOpts   map[string]string
+	Version   string
+	Logger    *slog.Logger
+	StartedAt time.Time
+}
+
+// Default log rotation: on, unlike Docker (moby#27957).
+const (
+	defaultLogMaxSize = "10m"
+	defaultLogMaxFile = "3"
+)
+
+// Daemon implements api.Backend.
+type Daemon struct {
+	cfg        Config
+	log        *slog.Logger
+	lock       *os.File
+	rt         *runtime.Runtime
+	snaps      *snapshot.Store
+	images     *image.Store
+	containers *container.Store
+	events     *events.Bus
+	shimPath   string
+
+	mu       sync.Mutex
+	waiters  map[string][]*waiter // container ID -> wait requests
+	execs    map[string]*execSession
+	attaches map[string][]*pendingAttach // attach requests made before start
+	backoff  map[string]time.Duration    // restart back-off per container
+
+	// ctx is cancelled on shutdown; monitors stop watching (the shims and
+	// containers keep running).
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens (or creates) the roots, takes the data-root lock, loads every
+// record and adopts the containers whose shims are still alive.
+func New(cfg Config) (*Daemon, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.StartedAt.IsZero() {
+		cfg.StartedAt = time.Now()
+	}
+	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(dir, 0o711); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := lockRoot(cfg.DataRoot)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, lock: lock, events: events.New(),
+		waiters: map[string][]*waiter{}, execs: map[string]*execSession{}, attaches: map[string][]*pendingAttach{}}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
+	if cfg.Pidfile != "" {
+		if err := os.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("write pid file: %w", err)
+		}
+	}
+	d.shimPath = cfg.ShimPath
+	if d.shimPath == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		d.shimPath = filepath.Join(filepath.Dir(exe), "berth-shim")
+	}
+	if _, err := os.Stat(d.shimPath); err != nil {
+		return nil, fmt.Errorf("berth-shim not found next to berth (%s): build with `go build -o DIR ./cmd/...`", d.shimPath)
+	}
+	name := cfg.Runtime
+	if name == "" {
+		name = runtime.Detect()
+	}
+	if d.rt, err = runtime.New(name, filepath.Join(cfg.ExecRoot, "runtime", name)); err != nil {
+		return nil, err
+	}
+	if d.snaps, err = snapshot.New(filepath.Join(cfg.DataRoot, "snapshots")); err != nil {
+		return nil, err
+	}
+	if d.images, err = image.New(cfg.DataRoot, d.snaps); err != nil {
+		return nil, err
+	}
+	var bad []error
+	if d.containers, bad, err = container.NewStore(filepath.Join(cfg.DataRoot, "containers")); err != nil {
+		return nil, err
+	}
+	for _, e := range bad {
+		d.log.Warn("skipping unreadable container record", "err", e)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.ExecRoot, "containers"), 0o711); err != nil {
+		return nil, err
+	}
+	d.reconcile()
+	ok = true
+	return d, nil
+}
+
+// lockRoot takes an exclusive flock on DATA_ROOT/berth.lock so that a second
+// daemon on the same root refuses instead of corrupting state.
+func lockRoot(root string) (*os.File, error) {
+	path := filepath.Join(root, "berth.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := os.ReadFile(path)
+		f.Close()
+		holder := strings.TrimSpace(string(pid))
+		if holder == "" {
+			holder = "unknown"
+		}
+		return nil, fmt.Errorf("another berth daemon (pid %s) is already using data root %s", holder, root)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0)
+	return f, nil
+}
+
+// Shutdown stops watching containers and releases the root. Containers and
+// their shims keep running; the next daemon adopts them.
+func (d *Daemon) Shutdown() {
+	d.cancel()
+	d.wg.Wait()
+	if d.cfg.Pidfile != "" {
+		os.Remove(d.cfg.Pidfile)
+	}
+	d.lock.Close()
+}
+
+// bundleDir is the container's directory under the exec root (bundle, shim
+// socket, pid and exit files).
+func (d *Daemon) bundleDir(id string) string {
+	return filepath.Join(d.cfg.ExecRoot, "containers", id)
+}

@@ -1,0 +1,278 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/console"
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/stdframe"
+	apicontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// execSession is one `exec`: created, then started once.
+type execSession struct {
+	mu          sync.Mutex
+	id          string
+	containerID string
+	req         apicontainer.ExecCreateRequest
+	started     bool
+	running     bool
+	exitCode    *int
+	pid         int
+	pty         *os.File // PTY master while a TTY exec runs
+}
+
+func (d *Daemon) ExecCreate(ctx context.Context, ref string, req *apicontainer.ExecCreateRequest) (string, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	if req == nil || len(req.Cmd) == 0 {
+		return "", errdefs.Invalid("No exec command specified")
+	}
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if !c.State.Running {
+		return "", errdefs.Conflict("container %s is not running", c.ID)
+	}
+	if c.State.Paused {
+		return "", errdefs.Conflict("container %s is paused, unpause the container before exec", c.ID)
+	}
+	s := &execSession{id: newID(), containerID: c.ID, req: *req}
+	d.mu.Lock()
+	d.execs[s.id] = s
+	d.mu.Unlock()
+	d.containerEvent(c, events.Action("exec_create: "+strings.Join(req.Cmd, " ")), map[string]string{"execID": s.id})
+	return s.id, nil
+}
+
+func (d *Daemon) getExec(id string) (*execSession, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.execs[id]
+	if !ok {
+		return nil, errdefs.NotFound("No such exec instance: %s", id)
+	}
+	return s, nil
+}
+
+// execIDs lists c's exec sessions for inspect (nil when none, as Docker).
+func (d *Daemon) execIDs(c *container.Container) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for id, s := range d.execs {
+		if s.containerID == c.ID {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (d *Daemon) forgetExecs(c *container.Container) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, s := range d.execs {
+		if s.containerID == c.ID {
+			delete(d.execs, id)
+		}
+	}
+}
+
+// ExecStart runs the exec through the runtime's `exec`, streaming its stdio
+// over the hijacked connection (or detached).
+func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hijack api.Hijack) error {
+	s, err := d.getExec(execID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errdefs.Conflict("Error: Exec command %s has already run", execID)
+	}
+	s.started = true
+	s.running = true
+	s.mu.Unlock()
+	c, err := d.containers.Get(s.containerID)
+	if err != nil {
+		return err
+	}
+	c.Mu.Lock()
+	running := c.State.Running
+	c.Mu.Unlock()
+	if !running {
+		return errdefs.Conflict("container %s is not running", c.ID)
+	}
+	spec, err := d.loadSpec(c.ID)
+	if err != nil {
+		return err
+	}
+	proc, err := runtime.ExecProcessSpec(spec, spec.Root.Path, &s.req, c.HostConfig.GroupAdd...)
+	if err != nil {
+		return err
+	}
+	tty := s.req.Tty
+	var conn io.ReadWriteCloser
+	if !detach {
+		if conn, err = hijack(tty); err != nil {
+			return err
+		}
+		defer conn.Close()
+	}
+	d.containerEvent(c, events.Action("exec_start: "+strings.Join(s.req.Cmd, " ")), map[string]string{"execID": s.id})
+
+	opts := runtime.ExecOptions{Detach: detach}
+	var cs *console.Socket
+	if tty {
+		dir, err := os.MkdirTemp("", "berth-exec-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if cs, err = console.NewSocket(filepath.Join(dir, "pty.sock")); err != nil {
+			return err
+		}
+		defer cs.Close()
+		opts.ConsoleSocket = cs.Path()
+	} else if conn != nil {
+		if s.req.AttachStdin {
+			opts.Stdin = conn
+		}
+		if s.req.AttachStdout {
+			opts.Stdout = stdframe.NewWriter(conn, stdframe.Stdout)
+		}
+		if s.req.AttachStderr {
+			opts.Stderr = stdframe.NewWriter(conn, stdframe.Stderr)
+		}
+	}
+	p, err := d.rt.Exec(ctx, c.ID, proc, opts)
+	if err != nil {
+		return d.execFailed(s, c, conn, tty, err)
+	}
+	if cs != nil {
+		master, err := cs.ReceiveMaster()
+		if err != nil {
+			p.Wait()
+			return d.execFailed(s, c, conn, tty, err)
+		}
+		s.mu.Lock()
+		s.pty = master
+		s.mu.Unlock()
+		if ws := s.req.ConsoleSize; ws != nil && ws[0] > 0 {
+			console.SetSize(master, uint16(ws[0]), uint16(ws[1]))
+		}
+		if conn != nil {
+			go func() {
+				io.Copy(master, conn)
+			}()
+			go io.Copy(conn, master)
+		}
+	}
+	s.mu.Lock()
+	s.pid = p.Pid()
+	s.mu.Unlock()
+	if detach {
+		go d.finishExec(s, c, p, nil)
+		return nil
+	}
+	d.finishExec(s, c, p, nil)
+	return nil
+}
+
+func (d *Daemon) finishExec(s *execSession, c *container.Container, p *runtime.ExecProcess, _ error) {
+	code, err := p.Wait()
+	if err != nil && code == 0 {
+		code = runtime.StartFailureExitCode(err.Error())
+	}
+	s.mu.Lock()
+	s.running = false
+	s.exitCode = &code
+	if s.pty != nil {
+		s.pty.Close()
+		s.pty = nil
+	}
+	s.mu.Unlock()
+	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
+}
+
+// execFailed records a runtime failure the way Docker reports it: the
+// message goes into the stream and the exit code says not found (127) or
+// not executable (126).
+func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writer, tty bool, err error) error {
+	code := runtime.StartFailureExitCode(err.Error())
+	if code == 125 {
+		code = 126
+	}
+	s.mu.Lock()
+	s.running = false
+	s.exitCode = &code
+	s.mu.Unlock()
+	msg := "OCI runtime exec failed: " + err.Error() + "\r\n"
+	if conn == nil {
+		return errdefs.Invalid("%s", strings.TrimSpace(msg))
+	}
+	if tty {
+		conn.Write([]byte(msg))
+	} else {
+		stdframe.NewWriter(conn, stdframe.Stdout).Write([]byte(msg))
+	}
+	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
+	return nil
+}
+
+func (d *Daemon) ExecResize(ctx context.Context, execID string, height, width uint) error {
+	s, err := d.getExec(execID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pty == nil {
+		return errdefs.Conflict("exec %s is not running with a TTY", execID)
+	}
+	return console.SetSize(s.pty, uint16(height), uint16(width))
+}
+
+func (d *Daemon) ExecInspect(ctx context.Context, execID string) (*apicontainer.ExecInspectResponse, error) {
+	s, err := d.getExec(execID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := &apicontainer.ExecInspectResponse{
+		ID: s.id, Running: s.running, ExitCode: s.exitCode, ContainerID: s.containerID,
+		OpenStdin: s.req.AttachStdin, OpenStdout: s.req.AttachStdout, OpenStderr: s.req.AttachStderr,
+		Pid: s.pid,
+		ProcessConfig: &apicontainer.ExecProcessConfig{
+			Tty: s.req.Tty, Entrypoint: s.req.Cmd[0], Arguments: s.req.Cmd[1:], User: s.req.User,
+			Privileged: &s.req.Privileged,
+		},
+	}
+	return r, nil
+}
+
+// loadSpec reads the running container's OCI spec from its bundle.
+func (d *Daemon) loadSpec(id string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(d.bundleDir(id), "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}

@@ -1,0 +1,255 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/archive"
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/image"
+	"github.com/berth-dev/berth/internal/snapshot"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	apicontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+)
+
+// withRootfs runs fn with the container's merged rootfs: the live mount
+// while it runs, or a temporary overlay mount while it is stopped.
+func (d *Daemon) withRootfs(c *container.Container, fn func(rootfs string) error) error {
+	c.Mu.Lock()
+	running := c.State.Running
+	c.Mu.Unlock()
+	live := filepath.Join(d.bundleDir(c.ID), "rootfs")
+	if running {
+		return fn(live)
+	}
+	img, err := d.images.Resolve(c.ImageID)
+	if err != nil {
+		return err
+	}
+	lowers, err := d.images.LayerDirs(img)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(d.cfg.ExecRoot, "mnt-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dir := d.containers.Dir(c.ID)
+	if err := snapshot.Mount(lowers, filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work"), tmp); err != nil {
+		return err
+	}
+	defer snapshot.Unmount(tmp)
+	return fn(tmp)
+}
+
+func (d *Daemon) ContainerChanges(ctx context.Context, ref string) ([]apicontainer.FilesystemChange, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	img, err := d.images.Resolve(c.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	lowers, err := d.images.LayerDirs(img)
+	if err != nil {
+		return nil, err
+	}
+	return snapshot.Changes(filepath.Join(d.containers.Dir(c.ID), "rw/upper"), lowers)
+}
+
+func (d *Daemon) ContainerExport(ctx context.Context, ref string, w io.Writer) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	err = d.withRootfs(c, func(rootfs string) error {
+		rc, err := archive.Tar(rootfs, "/", archive.TarOptions{Contents: true})
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(w, rc)
+		return err
+	})
+	if err == nil {
+		d.containerEvent(c, events.ActionExport, nil)
+	}
+	return err
+}
+
+func (d *Daemon) ContainerArchiveStat(ctx context.Context, ref, path string) (*apicontainer.PathStat, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	var st *apicontainer.PathStat
+	err = d.withRootfs(c, func(rootfs string) error {
+		st, err = archive.Stat(rootfs, path)
+		return err
+	})
+	return st, err
+}
+
+// ContainerArchiveGet returns a tar of path. For a stopped container the
+// temporary mount must outlive this call, so the tar is produced into a
+// pipe while the mount is held.
+func (d *Daemon) ContainerArchiveGet(ctx context.Context, ref, path string) (io.ReadCloser, *apicontainer.PathStat, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		st  *apicontainer.PathStat
+		err error
+	}
+	ready := make(chan result, 1)
+	pr, pw := io.Pipe()
+	go func() {
+		err := d.withRootfs(c, func(rootfs string) error {
+			st, err := archive.Stat(rootfs, path)
+			if err != nil {
+				return err
+			}
+			rc, err := archive.Tar(rootfs, path, archive.TarOptions{})
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			ready <- result{st: st}
+			_, err = io.Copy(pw, rc)
+			pw.CloseWithError(err)
+			return nil
+		})
+		if err != nil {
+			ready <- result{err: err}
+			pw.CloseWithError(err)
+		}
+	}()
+	r := <-ready
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	return pr, r.st, nil
+}
+
+func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOverwriteDirNonDir, copyUIDGID bool, content io.Reader) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	if c.HostConfig.ReadonlyRootfs {
+		return errdefs.Forbidden("container rootfs is marked read-only")
+	}
+	return d.withRootfs(c, func(rootfs string) error {
+		st, err := archive.Stat(rootfs, path)
+		if err != nil {
+			return err
+		}
+		if !st.Mode.IsDir() {
+			return errdefs.Invalid("extraction point is not a directory")
+		}
+		dest := filepath.Join(rootfs, filepath.Clean("/"+path))
+		if st.LinkTarget != "" {
+			dest = filepath.Join(rootfs, filepath.Clean("/"+st.LinkTarget))
+		}
+		// Extract resolves every entry inside dest; dest itself was
+		// resolved inside the rootfs by Stat.
+		_, err = archive.Extract(dest, content, archive.ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir})
+		return err
+	})
+}
+
+// ContainerCommit makes an image from the container's rw layer.
+func (d *Daemon) ContainerCommit(ctx context.Context, ref string, opts api.CommitOptions) (string, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	parent, err := d.images.Resolve(c.ImageID)
+	if err != nil {
+		return "", err
+	}
+	lowers, err := d.images.LayerDirs(parent)
+	if err != nil {
+		return "", err
+	}
+	c.Mu.Lock()
+	pause := opts.Pause && c.State.Running && !c.State.Paused
+	cfg := *c.Config
+	c.Mu.Unlock()
+	if pause {
+		if err := d.rt.Pause(ctx, c.ID); err == nil {
+			defer d.rt.Resume(ctx, c.ID)
+		}
+	}
+	if opts.Config != nil {
+		cfg = mergeCommitConfig(cfg, *opts.Config)
+	}
+	imgCfg := parent.Config.Config
+	imgCfg.User, imgCfg.Env, imgCfg.Entrypoint, imgCfg.Cmd = cfg.User, cfg.Env, cfg.Entrypoint, cfg.Cmd
+	imgCfg.WorkingDir, imgCfg.Labels, imgCfg.StopSignal = cfg.WorkingDir, cfg.Labels, cfg.StopSignal
+	imgCfg.ExposedPorts = map[string]struct{}{}
+	for p := range cfg.ExposedPorts {
+		imgCfg.ExposedPorts[p.String()] = struct{}{}
+	}
+	imgCfg.Volumes = cfg.Volumes
+	imgCfg.OnBuild = cfg.OnBuild
+	if cfg.Healthcheck != nil {
+		h := cfg.Healthcheck
+		imgCfg.Healthcheck = &dockerspec.HealthcheckConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+	}
+	if err := image.ApplyChanges(&imgCfg, opts.Changes); err != nil {
+		return "", err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(snapshot.DiffTar(pw, filepath.Join(d.containers.Dir(c.ID), "rw/upper"), lowers))
+	}()
+	ref2 := opts.Repo
+	if ref2 != "" && opts.Tag != "" {
+		ref2 += ":" + opts.Tag
+	}
+	img, err := d.images.Commit(ctx, parent, pr, imgCfg, image.CommitOptions{Ref: ref2, Comment: opts.Comment, Author: opts.Author, CreatedBy: c.Path})
+	pr.Close()
+	if err != nil {
+		return "", err
+	}
+	d.containerEvent(c, events.ActionCommit, map[string]string{"comment": opts.Comment})
+	return img.ID.String(), nil
+}
+
+// mergeCommitConfig overlays the non-empty fields of a commit's --config.
+func mergeCommitConfig(base, over apicontainer.Config) apicontainer.Config {
+	if over.User != "" {
+		base.User = over.User
+	}
+	if len(over.Env) > 0 {
+		base.Env = over.Env
+	}
+	if len(over.Cmd) > 0 {
+		base.Cmd = over.Cmd
+	}
+	if len(over.Entrypoint) > 0 {
+		base.Entrypoint = over.Entrypoint
+	}
+	if over.WorkingDir != "" {
+		base.WorkingDir = over.WorkingDir
+	}
+	if len(over.Labels) > 0 {
+		base.Labels = over.Labels
+	}
+	if len(over.ExposedPorts) > 0 {
+		base.ExposedPorts = over.ExposedPorts
+	}
+	if over.StopSignal != "" {
+		base.StopSignal = over.StopSignal
+	}
+	return base
+}

@@ -1,0 +1,310 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/filters"
+	"github.com/docker/go-units"
+	apicontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/storage"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func apiTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// statusString is the human STATUS column Docker computes server-side.
+func statusString(c *container.Container) string {
+	s := c.State
+	switch c.Status() {
+	case apicontainer.StateRemoving:
+		return "Removal In Progress"
+	case apicontainer.StateDead:
+		return "Dead"
+	case apicontainer.StateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+	case apicontainer.StatePaused:
+		return "Up " + units.HumanDuration(time.Since(s.StartedAt)) + " (Paused)"
+	case apicontainer.StateRunning:
+		return "Up " + units.HumanDuration(time.Since(s.StartedAt))
+	case apicontainer.StateCreated:
+		return "Created"
+	}
+	return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(time.Since(s.FinishedAt)))
+}
+
+func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*apicontainer.InspectResponse, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s := c.State
+	dir := d.containers.Dir(c.ID)
+	cfg := *c.Config
+	hc := *c.HostConfig
+	r := &apicontainer.InspectResponse{
+		ID:      c.ID,
+		Created: apiTime(c.Created),
+		Path:    c.Path,
+		Args:    append([]string{}, c.Args...),
+		State: &apicontainer.State{
+			Status: c.Status(), Running: s.Running, Paused: s.Paused, Restarting: s.Restarting,
+			OOMKilled: s.OOMKilled, Dead: s.Dead, Pid: s.Pid, ExitCode: s.ExitCode, Error: s.Error,
+			StartedAt: apiTime(s.StartedAt), FinishedAt: apiTime(s.FinishedAt),
+		},
+		Image:          c.ImageID,
+		ResolvConfPath: c.ResolvConfPath,
+		HostnamePath:   c.HostnamePath,
+		HostsPath:      c.HostsPath,
+		LogPath:        c.LogPath,
+		Name:           c.Name,
+		RestartCount:   c.RestartCount,
+		Driver:         "overlay2",
+		Platform:       "linux",
+		ExecIDs:        d.execIDs(c),
+		HostConfig:     &hc,
+		GraphDriver: &storage.DriverData{Name: "overlay2", Data: map[string]string{
+			"UpperDir":  filepath.Join(dir, "rw", "upper"),
+			"WorkDir":   filepath.Join(dir, "rw", "work"),
+			"MergedDir": filepath.Join(d.bundleDir(c.ID), "rootfs"),
+		}},
+		Mounts:          mountPoints(c.HostConfig),
+		Config:          &cfg,
+		NetworkSettings: networkSettings(c),
+	}
+	if size {
+		rw := dirSize(filepath.Join(dir, "rw", "upper"))
+		r.SizeRw = &rw
+		root := rw
+		if img, err := d.images.Resolve(c.ImageID); err == nil {
+			root += img.Size
+		}
+		r.SizeRootFs = &root
+	}
+	return r, nil
+}
+
+func networkSettings(c *container.Container) *apicontainer.NetworkSettings {
+	mode := string(c.HostConfig.NetworkMode)
+	return &apicontainer.NetworkSettings{
+		Ports:    network.PortMap{},
+		Networks: map[string]*network.EndpointSettings{mode: {}},
+	}
+}
+
+func mountPoints(hc *apicontainer.HostConfig) []apicontainer.MountPoint {
+	out := []apicontainer.MountPoint{}
+	for _, b := range hc.Binds {
+		parts := strings.Split(b, ":")
+		if len(parts) < 2 {
+			continue
+		}
+		mp := apicontainer.MountPoint{Type: mount.TypeBind, Source: parts[0], Destination: parts[1], RW: true, Propagation: mount.PropagationRPrivate}
+		if len(parts) > 2 {
+			mp.Mode = parts[2]
+			for _, o := range strings.Split(parts[2], ",") {
+				if o == "ro" {
+					mp.RW = false
+				}
+			}
+		}
+		out = append(out, mp)
+	}
+	for _, m := range hc.Mounts {
+		out = append(out, apicontainer.MountPoint{Type: m.Type, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly})
+	}
+	for dest := range hc.Tmpfs {
+		out = append(out, apicontainer.MountPoint{Type: mount.TypeTmpfs, Destination: dest, RW: true})
+	}
+	return out
+}
+
+func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOptions) ([]apicontainer.Summary, error) {
+	f := opts.Filters
+	if err := f.Validate("id", "name", "label", "label!", "exited", "status", "ancestor", "before", "since",
+		"volume", "network", "publish", "expose", "health", "isolation", "is-task"); err != nil {
+		return nil, err
+	}
+	for _, st := range f.Get("status") {
+		if err := apicontainer.ValidateContainerState(apicontainer.ContainerState(st)); err != nil {
+			return nil, errdefs.Invalid("invalid filter 'status=%s'", st)
+		}
+	}
+	var before, since time.Time
+	if v := f.Get("before"); len(v) > 0 {
+		c, err := d.containers.Get(v[0])
+		if err != nil {
+			return nil, err
+		}
+		before = c.Created
+	}
+	if v := f.Get("since"); len(v) > 0 {
+		c, err := d.containers.Get(v[0])
+		if err != nil {
+			return nil, err
+		}
+		since = c.Created
+	}
+	var ancestors []string
+	for _, a := range f.Get("ancestor") {
+		img, err := d.images.Resolve(a)
+		if err != nil {
+			continue
+		}
+		ancestors = append(ancestors, img.ID.String())
+	}
+	all := opts.All || len(f.Get("status")) > 0 || len(f.Get("exited")) > 0
+	out := []apicontainer.Summary{}
+	for _, c := range d.containers.List() {
+		c.Mu.Lock()
+		s, ok := d.summary(c, opts, f, all, before, since, ancestors)
+		c.Mu.Unlock()
+		if ok {
+			out = append(out, s)
+		}
+		if opts.Limit > 0 && len(out) >= opts.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// summary builds c's row if it passes the filters. c.Mu is held.
+func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, f filters.Args, all bool, before, since time.Time, ancestors []string) (apicontainer.Summary, bool) {
+	status := c.Status()
+	if !all && status != apicontainer.StateRunning && status != apicontainer.StatePaused && status != apicontainer.StateRestarting {
+		return apicontainer.Summary{}, false
+	}
+	name := strings.TrimPrefix(c.Name, "/")
+	switch {
+	case !before.IsZero() && !c.Created.Before(before),
+		!since.IsZero() && !c.Created.After(since),
+		!f.MatchAny("status", string(status)),
+		!f.MatchLabels("label", c.Config.Labels),
+		f.Has("label!") && matchesAnyLabel(f.Get("label!"), c.Config.Labels),
+		f.Has("id") && !anyPrefix(f.Get("id"), c.ID),
+		f.Has("name") && !anyRegexp(f.Get("name"), name),
+		f.Has("exited") && (status != apicontainer.StateExited || !f.MatchAny("exited", itoa(c.State.ExitCode))),
+		f.Has("ancestor") && !contains(ancestors, c.ImageID),
+		f.Has("network") && !f.MatchAny("network", string(c.HostConfig.NetworkMode)):
+		return apicontainer.Summary{}, false
+	}
+	cmd := c.Path
+	if len(c.Args) > 0 {
+		cmd += " " + strings.Join(c.Args, " ")
+	}
+	labels := c.Config.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	s := apicontainer.Summary{
+		ID: c.ID, Names: []string{c.Name}, Image: c.Config.Image, ImageID: c.ImageID,
+		Command: cmd, Created: c.Created.Unix(), Ports: []apicontainer.PortSummary{},
+		Labels: labels, State: status, Status: statusString(c),
+		NetworkSettings: &apicontainer.NetworkSettingsSummary{Networks: networkSettings(c).Networks},
+		Mounts:          mountPoints(c.HostConfig),
+	}
+	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
+	if opts.Size {
+		s.SizeRw = dirSize(filepath.Join(d.containers.Dir(c.ID), "rw", "upper"))
+		if img, err := d.images.Resolve(c.ImageID); err == nil {
+			s.SizeRootFs = s.SizeRw + img.Size
+		}
+	}
+	return s, true
+}
+
+func matchesAnyLabel(fs []string, labels map[string]string) bool {
+	for _, f := range fs {
+		k, v, hasV := strings.Cut(f, "=")
+		if got, ok := labels[k]; ok && (!hasV || got == v) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyPrefix(ps []string, s string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyRegexp(res []string, s string) bool {
+	for _, r := range res {
+		if re, err := regexp.Compile(r); err == nil && re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// dirSize sums regular file sizes under dir (0 when missing).
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// untilFilter parses the prune "until" filter: a unix timestamp, an RFC3339
+// time or a duration ago ("24h").
+func untilFilter(f filters.Args) (time.Time, error) {
+	v := f.Get("until")
+	if len(v) == 0 {
+		return time.Time{}, nil
+	}
+	return parseTimeArg(v[0])
+}
+
+func parseTimeArg(s string) (time.Time, error) {
+	if dur, err := time.ParseDuration(s); err == nil {
+		return time.Now().Add(-dur), nil
+	}
+	if sec, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Unix(0, int64(sec*1e9)), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errdefs.Invalid("invalid time value %q", s)
+}

@@ -1,0 +1,335 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/runtime"
+	"github.com/berth-dev/berth/internal/shimclient"
+	"github.com/berth-dev/berth/internal/shimproto"
+	"github.com/berth-dev/berth/internal/snapshot"
+	"github.com/docker/go-units"
+	"github.com/moby/moby/api/types/events"
+)
+
+// ContainerStart starts a created or exited container.
+func (d *Daemon) ContainerStart(ctx context.Context, ref string) error {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return err
+	}
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	switch {
+	case c.State.Removing:
+		return errdefs.Conflict("container is marked for removal and cannot be started")
+	case c.State.Paused:
+		return errdefs.Conflict("cannot start a paused container, try unpause instead")
+	case c.State.Running:
+		return errdefs.NotModified("container already started")
+	}
+	c.ManuallyStopped = false
+	c.State.Restarting = false
+	return d.startLocked(c)
+}
+
+// startLocked mounts the rootfs, writes the bundle, starts the shim and the
+// container, and begins watching it. c.Mu is held.
+func (d *Daemon) startLocked(c *container.Container) (retErr error) {
+	ctx := context.Background()
+	bundle := d.bundleDir(c.ID)
+	rootfs := filepath.Join(bundle, "rootfs")
+	for _, f := range []string{shimproto.ExitFile, shimproto.SocketFile, shimproto.PidFile, shimproto.ShimPid} {
+		os.Remove(filepath.Join(bundle, f))
+	}
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return err
+	}
+	img, err := d.images.Resolve(c.ImageID)
+	if err != nil {
+		return err
+	}
+	lowers, err := d.images.LayerDirs(img)
+	if err != nil {
+		return err
+	}
+	dir := d.containers.Dir(c.ID)
+	snapshot.Unmount(rootfs)
+	if err := snapshot.Mount(lowers, filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work"), rootfs); err != nil {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			snapshot.Unmount(rootfs)
+			c.State.Error = retErr.Error()
+			c.State.ExitCode = runtime.StartFailureExitCode(retErr.Error())
+			d.containers.Save(c)
+		}
+	}()
+	spec, err := runtime.Generate(runtime.SpecInput{
+		ID:             c.ID,
+		Config:         c.Config,
+		HostConfig:     c.HostConfig,
+		RootfsPath:     rootfs,
+		HostnamePath:   c.HostnamePath,
+		HostsPath:      c.HostsPath,
+		ResolvConfPath: c.ResolvConfPath,
+		InitPath:       d.shimPath,
+		CgroupsPath:    d.cgroupsPath(c.ID),
+	})
+	if err != nil {
+		return err
+	}
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), specJSON, 0o600); err != nil {
+		return err
+	}
+	maxSize, maxFile := d.logRotation(c)
+	shimCfg := shimproto.Config{
+		ID:              c.ID,
+		Bundle:          bundle,
+		Runtime:         d.rt.Binary,
+		RuntimeRoot:     d.rt.Root,
+		Tty:             c.Config.Tty,
+		OpenStdin:       c.Config.OpenStdin,
+		StdinOnce:       c.Config.StdinOnce,
+		LogDriver:       c.HostConfig.LogConfig.Type,
+		LogPath:         c.LogPath,
+		LogMaxSize:      maxSize,
+		LogMaxFile:      maxFile,
+		CgroupMemoryDir: d.cgroupMemoryDir(c.ID),
+	}
+	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
+		return errdefs.Invalid("failed to create task for container: %v", err)
+	}
+	d.connectPendingAttaches(c)
+	pid, err := shimclient.StartContainer(ctx, bundle)
+	if err != nil {
+		d.rt.Delete(ctx, c.ID, true)
+		return errdefs.Invalid("failed to start container: %v", err)
+	}
+	now := time.Now().UTC()
+	c.State = container.State{Running: true, Pid: pid, StartedAt: now, FinishedAt: c.State.FinishedAt}
+	c.HasBeenStarted = true
+	done := make(chan struct{})
+	c.Done = done
+	if err := d.containers.Save(c); err != nil {
+		d.log.Error("saving container record", "id", c.ID, "err", err)
+	}
+	d.containerEvent(c, events.ActionStart, nil)
+	d.watch(c, done)
+	return nil
+}
+
+// logRotation resolves json-file rotation: per-container --log-opt, then
+// the daemon's --log-opt, then berth's default (on: 10m x 3).
+func (d *Daemon) logRotation(c *container.Container) (int64, int) {
+	get := func(k, def string) string {
+		if v, ok := c.HostConfig.LogConfig.Config[k]; ok {
+			return v
+		}
+		if v, ok := d.cfg.LogOpts[k]; ok {
+			return v
+		}
+		return def
+	}
+	size, err := units.RAMInBytes(get("max-size", defaultLogMaxSize))
+	if err != nil || size < 0 {
+		size = 0
+	}
+	files, err := strconv.Atoi(get("max-file", defaultLogMaxFile))
+	if err != nil || files < 1 {
+		files = 1
+	}
+	return size, files
+}
+
+// cgroupsPath places every container under one parent per daemon root so
+// tests can find (and remove) what they created.
+func (d *Daemon) cgroupsPath(id string) string {
+	return "/berth/" + id
+}
+
+func (d *Daemon) cgroupMemoryDir(id string) string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return filepath.Join("/sys/fs/cgroup", d.cgroupsPath(id))
+	}
+	return filepath.Join("/sys/fs/cgroup/memory", d.cgroupsPath(id))
+}
+
+// watch waits for the container's exit through its shim, in the
+// background. On daemon shutdown it stops watching; the shim keeps going.
+func (d *Daemon) watch(c *container.Container, done chan struct{}) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		exit, err := shimclient.Wait(d.ctx, d.bundleDir(c.ID))
+		if d.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			exit = shimproto.Exit{ExitCode: 255, Error: err.Error(), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+		}
+		d.handleExit(c, done, exit)
+	}()
+}
+
+// handleExit records the exit, releases the rootfs, tells waiters, and
+// applies --rm and the restart policy.
+func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shimproto.Exit) {
+	c.Mu.Lock()
+	if c.Done != done || !c.State.Running {
+		c.Mu.Unlock()
+		return
+	}
+	finished, err := time.Parse(time.RFC3339Nano, exit.ExitedAt)
+	if err != nil {
+		finished = time.Now().UTC()
+	}
+	ran := finished.Sub(c.State.StartedAt)
+	c.State.Running = false
+	c.State.Paused = false
+	c.State.Pid = 0
+	c.State.ExitCode = exit.ExitCode
+	c.State.OOMKilled = exit.OOMKilled
+	c.State.Error = exit.Error
+	c.State.FinishedAt = finished
+	snapshot.Unmount(filepath.Join(d.bundleDir(c.ID), "rootfs"))
+	delay, restart := d.restartDecision(c, ran)
+	c.State.Restarting = restart
+	if err := d.containers.Save(c); err != nil {
+		d.log.Error("saving container record", "id", c.ID, "err", err)
+	}
+	close(done)
+	if exit.OOMKilled {
+		d.containerEvent(c, events.ActionOOM, nil)
+	}
+	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode)})
+	d.notifyWaiters(c, false)
+	autoRemove := c.HostConfig.AutoRemove && !restart
+	c.Mu.Unlock()
+
+	if autoRemove {
+		if err := d.removeContainer(c); err != nil {
+			d.log.Error("auto-removing container", "id", c.ID, "err", err)
+		}
+		return
+	}
+	if restart {
+		d.scheduleRestart(c, delay)
+	}
+}
+
+// restartDecision applies the restart policy with Docker's back-off: 100ms
+// doubling up to a minute, reset when the container ran for 10s or more.
+func (d *Daemon) restartDecision(c *container.Container, ran time.Duration) (time.Duration, bool) {
+	p := c.HostConfig.RestartPolicy
+	restart := false
+	switch p.Name {
+	case "always", "unless-stopped":
+		restart = !c.ManuallyStopped
+	case "on-failure":
+		restart = !c.ManuallyStopped && c.State.ExitCode != 0 &&
+			(p.MaximumRetryCount == 0 || c.RestartCount < p.MaximumRetryCount)
+	}
+	if !restart || c.State.Removing {
+		return 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backoff == nil {
+		d.backoff = map[string]time.Duration{}
+	}
+	delay := d.backoff[c.ID]
+	switch {
+	case ran >= 10*time.Second || delay == 0:
+		delay = 100 * time.Millisecond
+	default:
+		delay *= 2
+		if delay > time.Minute {
+			delay = time.Minute
+		}
+	}
+	d.backoff[c.ID] = delay
+	return delay, true
+}
+
+func (d *Daemon) scheduleRestart(c *container.Container, delay time.Duration) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		select {
+		case <-time.After(delay):
+		case <-d.ctx.Done():
+			return
+		}
+		c.Mu.Lock()
+		defer c.Mu.Unlock()
+		if !c.State.Restarting || c.State.Running || c.ManuallyStopped || c.State.Removing {
+			return
+		}
+		c.RestartCount++
+		if err := d.startLocked(c); err != nil {
+			d.log.Warn("restarting container", "id", c.ID, "err", err)
+			c.State.Restarting = false
+			d.containers.Save(c)
+			return
+		}
+		d.containerEvent(c, events.ActionRestart, nil)
+	}()
+}
+
+// reconcile runs once at start-up: containers whose shim is alive are
+// adopted; those that exited while the daemon was down get their real exit
+// status (and their restart policy applied).
+func (d *Daemon) reconcile() {
+	for _, c := range d.containers.List() {
+		c.Mu.Lock()
+		running := c.State.Running
+		restarting := c.State.Restarting
+		if c.State.Removing {
+			c.Mu.Unlock()
+			if err := d.removeContainer(c); err != nil {
+				d.log.Warn("finishing interrupted removal", "id", c.ID, "err", err)
+			}
+			continue
+		}
+		done := make(chan struct{})
+		c.Done = done
+		c.Mu.Unlock()
+		bundle := d.bundleDir(c.ID)
+		switch {
+		case running && shimclient.Alive(bundle):
+			d.watch(c, done)
+		case running:
+			exit, err := shimclient.ReadExit(bundle)
+			if err != nil || exit == nil {
+				exit = &shimproto.Exit{ExitCode: 255, Error: "container's shim is gone (host reboot or crash)", ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
+			}
+			d.handleExit(c, done, *exit)
+		case restarting:
+			d.scheduleRestart(c, 100*time.Millisecond)
+		}
+	}
+}
+
+func (d *Daemon) containerEvent(c *container.Container, action events.Action, extra map[string]string) {
+	attrs := map[string]string{"name": strings.TrimPrefix(c.Name, "/"), "image": c.Config.Image}
+	for k, v := range c.Config.Labels {
+		attrs[k] = v
+	}
+	for k, v := range extra {
+		attrs[k] = v
+	}
+	d.events.Publish(events.ContainerEventType, action, c.ID, attrs)
+}

@@ -1,0 +1,202 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path"
+	goruntime "runtime"
+	"strings"
+	"time"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/filters"
+	apicontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	apiimage "github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/system"
+	"golang.org/x/sys/unix"
+)
+
+func globMatch(pattern, s string) bool {
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+func kernelVersion() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func operatingSystem() string {
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return "Linux"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return "Linux"
+}
+
+func cgroupVersion() string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return "2"
+	}
+	return "1"
+}
+
+func (d *Daemon) Info(ctx context.Context) (*system.Info, error) {
+	info := &system.Info{
+		ID:                 d.lockID(),
+		Driver:             "overlay2",
+		DriverStatus:       [][2]string{{"Backing Filesystem", "extfs"}, {"Supports d_type", "true"}},
+		MemoryLimit:        true,
+		SwapLimit:          true,
+		CPUCfsPeriod:       true,
+		CPUCfsQuota:        true,
+		CPUShares:          true,
+		CPUSet:             true,
+		PidsLimit:          true,
+		NGoroutines:        goruntime.NumGoroutine(),
+		SystemTime:         time.Now().Format(time.RFC3339Nano),
+		LoggingDriver:      "json-file",
+		CgroupDriver:       "cgroupfs",
+		CgroupVersion:      cgroupVersion(),
+		KernelVersion:      kernelVersion(),
+		OperatingSystem:    operatingSystem(),
+		OSType:             "linux",
+		Architecture:       unameMachine(),
+		IndexServerAddress: "https://index.docker.io/v1/",
+		NCPU:               goruntime.NumCPU(),
+		DockerRootDir:      d.cfg.DataRoot,
+		ServerVersion:      d.cfg.Version,
+		Runtimes:           map[string]system.RuntimeWithStatus{d.rt.Name: {Runtime: system.Runtime{Path: d.rt.Binary}}},
+		DefaultRuntime:     d.rt.Name,
+		InitBinary:         "docker-init",
+		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
+		Isolation:          "",
+		Warnings:           []string{"WARNING: the bridge network is not implemented yet: containers default to --network none"},
+	}
+	info.Name, _ = os.Hostname()
+	info.Plugins.Log = []string{"json-file", "none"}
+	info.Plugins.Network = []string{"host", "none"}
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		info.MemTotal = int64(si.Totalram) * int64(si.Unit)
+	}
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		info.NFd = len(fds)
+	}
+	for _, c := range d.containers.List() {
+		c.Mu.Lock()
+		info.Containers++
+		switch c.Status() {
+		case apicontainer.StateRunning:
+			info.ContainersRunning++
+		case apicontainer.StatePaused:
+			info.ContainersPaused++
+		default:
+			info.ContainersStopped++
+		}
+		c.Mu.Unlock()
+	}
+	info.Images = len(d.images.List())
+	return info, nil
+}
+
+func unameMachine() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return goruntime.GOARCH
+	}
+	return unix.ByteSliceToString(u.Machine[:])
+}
+
+// lockID is a stable daemon ID: the data root's lock file inode keeps it
+// the same across restarts without another state file.
+func (d *Daemon) lockID() string {
+	var st unix.Stat_t
+	if unix.Fstat(int(d.lock.Fd()), &st) != nil {
+		return ""
+	}
+	return strings.ToUpper(strings.ReplaceAll(d.cfg.DataRoot, "/", "")) + ":" + itoa(int(st.Ino))
+}
+
+func (d *Daemon) Version(ctx context.Context) system.VersionResponse {
+	kv := kernelVersion()
+	return system.VersionResponse{
+		Platform:      system.PlatformInfo{Name: "berth"},
+		Version:       d.cfg.Version,
+		APIVersion:    "1.56",
+		MinAPIVersion: "1.24",
+		Os:            "linux",
+		Arch:          goruntime.GOARCH,
+		GoVersion:     goruntime.Version(),
+		KernelVersion: kv,
+		Components: []system.ComponentVersion{
+			{Name: "Engine", Version: d.cfg.Version, Details: map[string]string{
+				"ApiVersion": "1.56", "MinAPIVersion": "1.24", "Os": "linux", "Arch": goruntime.GOARCH,
+				"GoVersion": goruntime.Version(), "KernelVersion": kv,
+			}},
+			{Name: d.rt.Name, Version: runtimeVersion(d.rt.Binary), Details: map[string]string{}},
+		},
+	}
+}
+
+func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
+	du := &system.DiskUsage{ImageUsage: &apiimage.DiskUsage{}, ContainerUsage: &apicontainer.DiskUsage{}}
+	counts := d.imageContainerCounts()
+	for _, img := range d.images.List() {
+		s := d.images.Summary(img)
+		s.Containers = int64(counts[img.ID.String()])
+		du.ImageUsage.Items = append(du.ImageUsage.Items, s)
+		du.ImageUsage.TotalCount++
+		du.ImageUsage.TotalSize += s.Size
+		if s.Containers > 0 {
+			du.ImageUsage.ActiveCount++
+		} else {
+			du.ImageUsage.Reclaimable += s.Size
+		}
+	}
+	list, err := d.ContainerList(ctx, apiListAllWithSize)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range list {
+		du.ContainerUsage.Items = append(du.ContainerUsage.Items, c)
+		du.ContainerUsage.TotalCount++
+		du.ContainerUsage.TotalSize += c.SizeRw
+		if c.State == apicontainer.StateRunning || c.State == apicontainer.StatePaused {
+			du.ContainerUsage.ActiveCount++
+		} else {
+			du.ContainerUsage.Reclaimable += c.SizeRw
+		}
+	}
+	return du, nil
+}
+
+func (d *Daemon) SubscribeEvents(since, until time.Time, f filters.Args) ([]events.Message, <-chan events.Message, func()) {
+	return d.events.Subscribe(since, until, f)
+}
+
+var apiListAllWithSize = api.ContainerListOptions{All: true, Size: true}
+
+// runtimeVersion is the first line's version of `runc --version`.
+func runtimeVersion(binary string) string {
+	out, err := exec.Command(binary, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	f := strings.Fields(first)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}

@@ -1,0 +1,89 @@
+package image
+
+import (
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+)
+
+// normalize turns "bb" into "docker.io/library/bb:latest".
+func normalize(s string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return "", errdefs.Invalid("digest references are not supported: %s", s)
+	}
+	return reference.TagNameOnly(named).String(), nil
+}
+
+// familiar is the short display form of a normalized reference ("bb:latest").
+func familiar(s string) string {
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return s
+	}
+	return reference.FamiliarString(named)
+}
+
+// Tag points ref at image id.
+func (s *Store) Tag(id digest.Digest, ref string) error {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return errdefs.Invalid("%s", err.Error())
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return errdefs.Invalid("refusing to create a tag with a digest reference")
+	}
+	norm := reference.TagNameOnly(named).String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	img, ok := s.images[id]
+	if !ok {
+		return errdefs.NotFound("No such image: %s", id)
+	}
+	return s.setRefLocked(norm, img)
+}
+
+func (s *Store) setRefLocked(norm string, img *Image) error {
+	old, had := s.refs[norm]
+	s.refs[norm] = img.ID
+	if err := s.saveRepos(); err != nil {
+		if had {
+			s.refs[norm] = old
+		} else {
+			delete(s.refs, norm)
+		}
+		return err
+	}
+	img.LastTagTime = now()
+	s.writeRecord(img)
+	s.refreshTags()
+	return nil
+}
+
+// Untag removes ref; not found → NotFound as Docker words it.
+func (s *Store) Untag(ref string) error {
+	norm, err := normalize(ref)
+	if err != nil {
+		return errdefs.Invalid("%s", err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.untagLocked(norm, ref)
+}
+
+func (s *Store) untagLocked(norm, shown string) error {
+	id, ok := s.refs[norm]
+	if !ok {
+		return errdefs.NotFound("No such image: %s", shown)
+	}
+	delete(s.refs, norm)
+	if err := s.saveRepos(); err != nil {
+		s.refs[norm] = id
+		return err
+	}
+	s.refreshTags()
+	return nil
+}

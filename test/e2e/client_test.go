@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+func TestMobyClientLifecycle(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := uniqueName(t)
+
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name:   name,
+		Config: &container.Config{Image: "busybox", Cmd: []string{"sh", "-c", "echo to-out; echo to-err >&2; exit 6"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.rmOnCleanup(t, created.ID)
+	waitRes := c.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-waitRes.Result:
+		if res.StatusCode != 6 {
+			t.Fatalf("wait status = %d, want 6", res.StatusCode)
+		}
+	case err := <-waitRes.Error:
+		t.Fatal(err)
+	}
+
+	logs, err := c.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if _, err := stdcopy.StdCopy(&stdout, &stderr, logs); err != nil {
+		t.Fatal(err)
+	}
+	logs.Close()
+	if stdout.String() != "to-out\n" || stderr.String() != "to-err\n" {
+		t.Fatalf("logs: stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+
+	insp, err := c.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if insp.Container.State == nil || insp.Container.State.ExitCode != 6 || insp.Container.ID != created.ID {
+		t.Fatalf("inspect: %+v", insp.Container.State)
+	}
+
+	list, err := c.ContainerList(ctx, client.ContainerListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range list.Items {
+		found = found || s.ID == created.ID
+	}
+	if !found {
+		t.Fatalf("ContainerList(all) lacks %s", created.ID)
+	}
+
+	if _, err := c.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ContainerInspect(ctx, created.ID, client.ContainerInspectOptions{})
+	if !cerrdefs.IsNotFound(err) {
+		t.Fatalf("inspect after remove: %v, want not found", err)
+	}
+}
+
+func TestMobyClientExecAttach(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := uniqueName(t)
+	id := d.runD(t, "--name", name, "busybox", "sleep", "300")
+
+	ex, err := c.ExecCreate(ctx, id, client.ExecCreateOptions{
+		Cmd:          []string{"sh", "-c", "read line; echo got:$line; echo oops >&2; exit 4"},
+		AttachStdin:  true,
+		AttachStdout: true,
+		AttachStderr: true,
+		Env:          []string{"E2E=1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := c.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	// The hijacked connection ignores ctx: bound it so a stuck stream fails, not hangs.
+	att.Conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(att.Conn, "hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := att.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if _, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if stdout.String() != "got:hello\n" || stderr.String() != "oops\n" {
+		t.Fatalf("exec attach: stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	var insp client.ExecInspectResult
+	waitFor(t, 10*time.Second, "the exec to finish", func() bool {
+		insp, err = c.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		return err == nil && !insp.Running
+	})
+	if insp.ExitCode != 4 || insp.ContainerID != id {
+		t.Fatalf("exec inspect: %+v", insp)
+	}
+
+	// A TTY exec: raw stream, no multiplexing.
+	ex2, err := c.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: []string{"tty"}, TTY: true, AttachStdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att2, err := c.ExecAttach(ctx, ex2.ID, client.ExecAttachOptions{TTY: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att2.Close()
+	att2.Conn.SetDeadline(time.Now().Add(30 * time.Second))
+	raw, _ := io.ReadAll(att2.Reader)
+	if !strings.HasPrefix(string(raw), "/dev/pts/") {
+		t.Fatalf("tty exec output = %q, want /dev/pts/N", raw)
+	}
+}

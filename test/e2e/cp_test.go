@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCopy(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	host := t.TempDir()
+
+	// host → container
+	src := filepath.Join(host, "in.txt")
+	os.WriteFile(src, []byte("to-container\n"), 0o600)
+	d.must(t, "cp", src, name+":/tmp/in.txt")
+	if out := d.must(t, "exec", name, "cat", "/tmp/in.txt"); out != "to-container\n" {
+		t.Fatalf("file copied in = %q", out)
+	}
+	// a directory, host → container
+	os.MkdirAll(filepath.Join(host, "tree", "sub"), 0o755)
+	os.WriteFile(filepath.Join(host, "tree", "sub", "f"), []byte("deep\n"), 0o644)
+	d.must(t, "cp", filepath.Join(host, "tree"), name+":/tmp/")
+	if out := d.must(t, "exec", name, "cat", "/tmp/tree/sub/f"); out != "deep\n" {
+		t.Fatalf("dir copied in: %q", out)
+	}
+
+	// container → host
+	d.must(t, "cp", name+":/etc/passwd", filepath.Join(host, "passwd"))
+	if b, _ := os.ReadFile(filepath.Join(host, "passwd")); !strings.HasPrefix(string(b), "root:x:0:0:") {
+		t.Fatalf("copied out /etc/passwd = %q", b)
+	}
+	d.must(t, "exec", name, "sh", "-c", "mkdir -p /tmp/out/a && echo x > /tmp/out/a/y")
+	d.must(t, "cp", name+":/tmp/out", filepath.Join(host, "outdir"))
+	if b, _ := os.ReadFile(filepath.Join(host, "outdir", "a", "y")); string(b) != "x\n" {
+		t.Fatalf("copied out dir: %q", b)
+	}
+
+	// container → stdout as a tar
+	out := d.must(t, "cp", name+":/etc", "-")
+	names := tarNames(t, []byte(out))
+	if !slices.Contains(names, "etc/passwd") {
+		t.Fatalf("docker cp CTR:/etc - entries = %v, want etc/passwd", names)
+	}
+
+	// a tar on stdin → container
+	tarball := makeTar(t, []tarEntry{{Name: "fromtar", Dir: true}, {Name: "fromtar/hello.txt", Body: "tar-content\n"}})
+	if r := d.dockerIn(bytes.NewReader(tarball), "cp", "-", name+":/tmp"); r.Code != 0 {
+		t.Fatalf("docker cp - %s:/tmp: %s", name, r)
+	}
+	if out := d.must(t, "exec", name, "cat", "/tmp/fromtar/hello.txt"); out != "tar-content\n" {
+		t.Fatalf("file from tar = %q", out)
+	}
+
+	// errors: a missing source path in the container
+	if r := d.dk("cp", name+":/no/such/path", host); r.Code == 0 || !strings.Contains(r.Stderr, "Could not find the file /no/such/path in container") {
+		t.Fatalf("cp of a missing path: %s", r)
+	}
+}
+
+func TestCopyIntoStoppedContainer(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.must(t, "create", "--name", name, "busybox", "cat", "/tmp/note")
+	d.rmOnCleanup(t, name)
+	src := filepath.Join(t.TempDir(), "note")
+	os.WriteFile(src, []byte("before start\n"), 0o644)
+	d.must(t, "cp", src, name+":/tmp/note")
+	r := d.dk("start", "-a", name)
+	if r.Code != 0 || r.Stdout != "before start\n" {
+		t.Fatalf("start -a after cp into a created container: %s", r)
+	}
+}
+
+func TestCopyMaliciousTar(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	esc := maliciousTar(t)
+	r := d.dockerIn(bytes.NewReader(esc.tar), "cp", "-", name+":/tmp")
+	t.Logf("docker cp - (hostile tar): exit %d %s", r.Code, strings.TrimSpace(r.Stderr))
+	esc.assertNoEscape(t, d)
+	// The container itself still works and the harmless entry may be there.
+	if out := d.must(t, "exec", name, "echo", "ok"); out != "ok\n" {
+		t.Fatalf("container after hostile cp: %q", out)
+	}
+}
+
+func TestExport(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sh", "-c", "echo exported > /marker")
+	d.must(t, "wait", name)
+	out := d.must(t, "export", name)
+	names := tarNames(t, []byte(out))
+	for _, want := range []string{"bin/busybox", "etc/passwd", "marker"} {
+		if !slices.Contains(names, want) {
+			t.Fatalf("export lacks %s (%d entries)", want, len(names))
+		}
+	}
+	if body, _ := tarFile(t, []byte(out), "marker"); body != "exported\n" {
+		t.Fatalf("exported /marker = %q", body)
+	}
+	// -o writes a file
+	f := filepath.Join(t.TempDir(), "c.tar")
+	d.must(t, "export", "-o", f, name)
+	if st, err := os.Stat(f); err != nil || st.Size() < 1<<20 {
+		t.Fatalf("export -o: %v size %v", err, st)
+	}
+}
+
+func TestDiff(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sh", "-c", "touch /tmp/new; rm /etc/group; echo extra >> /etc/passwd; mkdir /newdir")
+	d.must(t, "wait", name)
+	out := d.must(t, "diff", name)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, want := range []string{"A /tmp/new", "D /etc/group", "C /etc/passwd", "A /newdir", "C /etc", "C /tmp"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("diff lacks %q; got:\n%s", want, out)
+		}
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "A /bin") || strings.HasPrefix(l, "C /bin") {
+			t.Errorf("diff reports an untouched path: %q", l)
+		}
+	}
+}
+
+func TestCommitAndRun(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	img := uniqueName(t) + ":v1"
+	d.runD(t, "--name", name, "busybox", "sh", "-c", "echo committed > /hello; rm /etc/group")
+	d.must(t, "wait", name)
+	id := strings.TrimSpace(d.must(t, "commit", "-c", `CMD ["cat", "/hello"]`, "-m", "e2e commit", name, img))
+	t.Cleanup(func() { d.docker("rmi", "-f", img) })
+	if !strings.HasPrefix(id, "sha256:") {
+		t.Fatalf("commit printed %q, want sha256:...", id)
+	}
+	if out := d.must(t, "run", "--rm", img); out != "committed\n" {
+		t.Fatalf("run of the committed image = %q", out)
+	}
+	if r := d.dk("run", "--rm", img, "cat", "/etc/group"); r.Code == 0 {
+		t.Fatalf("a file deleted before commit is back: %s", r)
+	}
+	hist := d.must(t, "history", "--no-trunc", "--format", "{{.Comment}}", img)
+	if !strings.Contains(hist, "e2e commit") {
+		t.Fatalf("history lacks the commit message: %q", hist)
+	}
+}
+
+func TestTop(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	out := d.must(t, "top", name)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	hdr := strings.Fields(lines[0])
+	for _, want := range []string{"UID", "PID", "CMD"} {
+		if !slices.Contains(hdr, want) {
+			t.Fatalf("top header %q lacks %s", lines[0], want)
+		}
+	}
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], "sleep 300") {
+		t.Fatalf("top rows = %q, want one row for sleep 300", lines[1:])
+	}
+	pid := d.inspect(t, name, "{{.State.Pid}}")
+	if f := strings.Fields(lines[1]); !slices.Contains(f, pid) {
+		t.Fatalf("top row %q lacks the container pid %s", lines[1], pid)
+	}
+	if r := d.dk("top", name, "-o", "pid,comm"); r.Code != 0 || !strings.Contains(r.Stdout, "sleep") {
+		t.Fatalf("top with ps args: %s", r)
+	}
+}

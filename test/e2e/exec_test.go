@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+func TestExec(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	cases := []struct {
+		name     string
+		args     []string
+		wantOut  string
+		wantCode int
+	}{
+		{"echo", []string{"exec", name, "echo", "hi"}, "hi\n", 0},
+		{"exit code", []string{"exec", name, "sh", "-c", "exit 7"}, "", 7},
+		{"env", []string{"exec", "-e", "FOO=bar", name, "sh", "-c", "echo $FOO"}, "bar\n", 0},
+		{"user", []string{"exec", "-u", "nobody", name, "id", "-u"}, "65534\n", 0},
+		{"uid:gid", []string{"exec", "-u", "1000:1000", name, "id"}, "uid=1000 gid=1000 groups=1000\n", 0},
+		{"workdir", []string{"exec", "-w", "/tmp", name, "pwd"}, "/tmp\n", 0},
+		{"not found", []string{"exec", name, "no-such-binary"}, "", 127},
+		{"stdin", []string{"exec", "-i", name, "cat"}, "", 0}, // stdin closed: empty echo
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := d.dk(c.args...)
+			if r.Code != c.wantCode || r.Stdout != c.wantOut {
+				t.Fatalf("docker %s: %s\nwant exit %d stdout %q", strings.Join(c.args, " "), r, c.wantCode, c.wantOut)
+			}
+		})
+	}
+	// Exec processes share the container's PID namespace.
+	if out := d.must(t, "exec", name, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"); out != "sleep 300 " {
+		t.Fatalf("PID 1 seen from exec = %q, want the container's sleep", out)
+	}
+}
+
+func TestExecStdinPiped(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	r := d.dockerIn(strings.NewReader("piped-in\n"), "exec", "-i", name, "cat")
+	if r.Code != 0 || r.Stdout != "piped-in\n" {
+		t.Fatalf("exec -i cat: %s", r)
+	}
+}
+
+func TestExecStoppedContainer(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "true")
+	d.must(t, "wait", name)
+	r := d.dk("exec", name, "echo", "hi")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "is not running") {
+		t.Fatalf("exec in a stopped container: %s; want an error saying it is not running", r)
+	}
+}
+
+func TestExecTTY(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	out := runWithPTY(t, d.dockerEnv(), "tty; exit\r", dockerCLI, "exec", "-it", name, "sh")
+	if !strings.Contains(out, "/dev/pts/") {
+		t.Fatalf("exec -it output = %q, want a /dev/pts/N tty", out)
+	}
+}
+
+func TestRunTTY(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	out := runWithPTY(t, d.dockerEnv(), "tty; stty size; exit\r", dockerCLI, "run", "--rm", "-it", "busybox", "sh")
+	if !strings.Contains(out, "/dev/pts/") {
+		t.Fatalf("run -it output = %q, want a /dev/pts/N tty", out)
+	}
+	if !strings.Contains(out, "40 100") {
+		t.Fatalf("run -it output = %q, want the terminal size 40 100", out)
+	}
+}
+
+// runWithPTY runs bin with a pseudo-terminal (40x100) as its stdio, types input once the
+// program is up, and returns everything it printed until it exits (or 30s pass).
+func runWithPTY(t *testing.T, env []string, input, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			mu.Lock()
+			buf.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Wait for the shell's prompt before typing.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		seen := strings.ContainsAny(buf.String(), "#$")
+		mu.Unlock()
+		if seen {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := io.WriteString(f, input); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Logf("%s %v: %v", bin, args, err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%s %v did not exit; output so far: %q", bin, args, buf.String())
+	}
+	select {
+	case <-readDone:
+	case <-time.After(2 * time.Second):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return buf.String()
+}
