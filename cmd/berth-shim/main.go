@@ -1,24 +1,20 @@
 // Command berth-shim is the per-container monitor (see docs/ARCHITECTURE.md,
-// "The shim protocol"). It is kept small: its memory is paid per container.
-// `berth-shim init -- CMD ARGS...` is the --init PID 1 instead.
+// "The shim protocol"). Its memory is paid per container, so it is one
+// thread of work: a single epoll loop over the container's output, the
+// control socket, its connections and a pidfd for the container's init.
+// It links neither net nor cgo: the same binary is bind-mounted into
+// containers as their --init, where there may be no libc.
+// `berth-shim init -- CMD ARGS...` is that --init PID 1.
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
-	"sync"
-	"sync/atomic"
-	"time"
 
-	"github.com/berth-dev/berth/internal/atomicfile"
-	"github.com/berth-dev/berth/internal/console"
-	"github.com/berth-dev/berth/internal/logs"
+	"github.com/berth-dev/berth/internal/logs/logwriter"
 	"github.com/berth-dev/berth/internal/shimproto"
 	"golang.org/x/sys/unix"
 )
@@ -31,35 +27,29 @@ func main() {
 		os.Stderr.WriteString("usage: berth-shim BUNDLE_DIR | berth-shim init -- CMD [ARGS...]\n")
 		os.Exit(2)
 	}
+	// One P: the shim has one goroutine of work, and fewer Ps mean less runtime state.
 	runtime.GOMAXPROCS(1)
-	debug.SetGCPercent(50)
-	debug.SetMemoryLimit(3 << 20)
 	os.Exit(run(os.Args[1]))
 }
 
-// shim holds the state of one container's monitor.
+// shim holds the state of one container's monitor. Only the loop's
+// goroutine touches it.
 type shim struct {
 	cfg     shimproto.Config
 	dir     string
-	reaper  *reaper
-	devnull *os.File
+	devnull int
 
-	initPid int
-	master  *os.File // PTY master (Tty)
-	stdin   *os.File // our end of the container's stdin (pipe writer or master)
-	stdinMu sync.Mutex
+	initPid    int
+	initExited bool
+	initStatus unix.WaitStatus
+	haveStatus bool // false if the init was not ours to wait for
+	started    bool
 
-	stdout, stderr *os.File // read ends of the output pipes (not Tty)
-	log            *logs.Writer
-	lastData       atomic.Int64 // unix nanos of the last output chunk
+	master int // PTY master (Tty), else -1
+	stdin  int // our end of the container's stdin (pipe writer or master), -1 when closed
+	log    *logwriter.Writer
 
-	runtimeMu sync.Mutex // start and delete never overlap
-	started   bool
-
-	mu      sync.Mutex
-	clients []*client
-	waiters []net.Conn
-	exit    *shimproto.Exit
+	loop
 }
 
 func run(dir string) int {
@@ -71,44 +61,30 @@ func run(dir string) int {
 			syncPipe = nil
 		}
 	}
-	s := &shim{dir: dir}
+	s := &shim{dir: dir, devnull: -1, master: -1, stdin: -1}
 	if err := s.setup(); err != nil {
 		reply("error: " + err.Error() + "\n")
 		return 1
 	}
-	l, err := s.listen()
-	if err != nil {
+	if err := s.listen(); err != nil {
 		s.cleanupFailed()
 		reply("error: " + err.Error() + "\n")
 		return 1
 	}
 	if err := s.create(); err != nil {
-		l.Close()
+		s.closeListener()
 		s.cleanupFailed()
 		reply("error: " + err.Error() + "\n")
 		return 1
 	}
-	pumps := s.startPumps()
-	go s.serve(l)
+	if err := s.watchInit(); err != nil {
+		s.closeListener()
+		s.cleanupFailed()
+		reply("error: " + err.Error() + "\n")
+		return 1
+	}
 	reply("ok\n")
-
-	ws := s.reaper.wait(s.initPid)
-	ex := shimproto.Exit{ExitCode: exitCode(ws), ExitedAt: time.Now().UTC().Format(time.RFC3339Nano)}
-	ex.OOMKilled = oomKilled(s.cfg.CgroupMemoryDir)
-	s.drain(pumps)
-	if s.log != nil {
-		if err := s.log.Close(); err != nil && ex.Error == "" {
-			ex.Error = "log: " + err.Error()
-		}
-	}
-	if err := atomicfile.WriteJSON(filepath.Join(dir, shimproto.ExitFile), ex, 0o644); err != nil && ex.Error == "" {
-		ex.Error = "exit file: " + err.Error()
-	}
-	s.runtimeMu.Lock()
-	s.runRuntime(s.nullStdio(), "delete", "--force", s.cfg.ID)
-	s.runtimeMu.Unlock()
-	s.finish(ex)
-	l.Close()
+	s.serve()
 	return 0
 }
 
@@ -118,137 +94,60 @@ func (s *shim) setup() error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(data, &s.cfg); err != nil {
-		return errors.New("shim config: " + err.Error())
+	if s.cfg, err = shimproto.ParseConfig(data); err != nil {
+		return err
 	}
 	if s.cfg.Runtime == "" || s.cfg.ID == "" || s.cfg.Bundle == "" {
 		return errors.New("shim config: runtime, id and bundle are required")
 	}
-	if err := atomicfile.WriteFile(filepath.Join(s.dir, shimproto.ShimPid), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(s.dir, shimproto.ShimPid), []byte(strconv.Itoa(os.Getpid()))); err != nil {
 		return err
 	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return errors.New("subreaper: " + err.Error())
 	}
-	if s.devnull, err = os.OpenFile(os.DevNull, os.O_RDWR, 0); err != nil {
-		return err
+	if s.devnull, err = unix.Open(os.DevNull, unix.O_RDWR|unix.O_CLOEXEC, 0); err != nil {
+		return &os.PathError{Op: "open", Path: os.DevNull, Err: err}
 	}
-	s.reaper = startReaper()
-	return nil
-}
-
-// listen opens shim.sock. It binds a path relative to the bundle dir so
-// that long EXEC_ROOTs do not hit the 108-byte sun_path limit.
-func (s *shim) listen() (*net.UnixListener, error) {
-	if err := os.Chdir(s.dir); err != nil {
-		return nil, err
-	}
-	_ = os.Remove(shimproto.SocketFile)
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: shimproto.SocketFile, Net: "unix"})
-	if err != nil {
-		return nil, err
-	}
-	l.SetUnlinkOnClose(true)
-	return l, nil
-}
-
-// create sets up the container's stdio and runs `runtime create`.
-func (s *shim) create() error {
-	if s.cfg.LogDriver != "none" && s.cfg.LogPath != "" {
-		w, err := logs.NewWriter(s.cfg.LogPath, s.cfg.LogMaxSize, s.cfg.LogMaxFile)
-		if err != nil {
-			return errors.New("log: " + err.Error())
-		}
-		s.log = w
-	}
-	pidFile := filepath.Join(s.dir, shimproto.PidFile)
-	args := []string{"create", "--bundle", s.cfg.Bundle, "--pid-file", pidFile}
-	if s.cfg.Tty {
-		return s.createTty(args, pidFile)
-	}
-	var childEnds []*os.File
-	defer func() {
-		for _, f := range childEnds {
-			f.Close()
-		}
-	}()
-	stdio := [3]uintptr{s.devnull.Fd()}
-	if s.cfg.OpenStdin {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return err
-		}
-		s.stdin = w
-		childEnds = append(childEnds, r)
-		stdio[0] = r.Fd()
-	}
-	for i, dst := range []**os.File{&s.stdout, &s.stderr} {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return err
-		}
-		*dst = r
-		childEnds = append(childEnds, w)
-		stdio[i+1] = w.Fd()
-	}
-	if err := s.runRuntime(stdio, append(args, s.cfg.ID)...); err != nil {
-		return err
-	}
-	return s.readInitPid(pidFile)
-}
-
-// createTty passes a console socket to the runtime and receives the PTY master.
-func (s *shim) createTty(args []string, pidFile string) error {
-	// sun_path is short: keep the socket in a short temp path.
-	sock, err := console.NewSocket(filepath.Join(os.TempDir(), "berth-con-"+strconv.Itoa(os.Getpid())+".sock"))
-	if err != nil {
-		return err
-	}
-	defer sock.Close()
-	type result struct {
-		f   *os.File
-		err error
-	}
-	got := make(chan result, 1)
-	go func() {
-		f, err := sock.ReceiveMaster()
-		got <- result{f, err}
-	}()
-	args = append(args, "--console-socket", sock.Path(), s.cfg.ID)
-	if err := s.runRuntime(s.nullStdio(), args...); err != nil {
-		return err
-	}
-	select {
-	case r := <-got:
-		if r.err != nil {
-			return errors.New("console: " + r.err.Error())
-		}
-		s.master = r.f
-	case <-time.After(10 * time.Second):
-		return errors.New("console: runtime did not send the pty master")
-	}
-	s.stdin = s.master
-	return s.readInitPid(pidFile)
-}
-
-func (s *shim) readInitPid(pidFile string) error {
-	pid, err := readPidFile(pidFile)
-	if err != nil {
-		return errors.New("runtime pid file: " + err.Error())
-	}
-	s.initPid = pid
-	return nil
+	return s.initLoop()
 }
 
 // cleanupFailed removes what a failed create may have left behind.
 func (s *shim) cleanupFailed() {
-	if s.reaper != nil && s.cfg.Runtime != "" {
+	if s.epfd >= 0 {
 		s.runRuntime(s.nullStdio(), "delete", "--force", s.cfg.ID)
 	}
 	if s.log != nil {
 		s.log.Close()
 	}
 	os.Remove(filepath.Join(s.dir, shimproto.ShimPid))
+}
+
+// writeFileAtomic writes a temp file beside path, syncs and renames it, as
+// internal/atomicfile does (which the shim does not link: it pulls in encoding/json).
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // oomKilled reads the memory cgroup's oom_kill counter (v2 memory.events,

@@ -1,68 +1,43 @@
 package main
 
 import (
-	"os"
-	"os/signal"
-	"sync"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// reaper is the only caller of wait4: as a subreaper the shim inherits the
-// runtime's orphans and must collect every child, while callers still want
-// the status of the particular pid they started.
-type reaper struct {
-	mu      sync.Mutex
-	waiting map[int]chan syscall.WaitStatus
-	exited  map[int]syscall.WaitStatus // reaped before anyone asked
-}
-
-// startReaper subscribes to SIGCHLD; call it before starting any child.
-func startReaper() *reaper {
-	r := &reaper{waiting: map[int]chan syscall.WaitStatus{}, exited: map[int]syscall.WaitStatus{}}
-	sig := make(chan os.Signal, 8)
-	signal.Notify(sig, syscall.SIGCHLD)
-	go func() {
-		for range sig {
-			r.reapAll()
-		}
-	}()
-	return r
-}
-
-func (r *reaper) reapAll() {
+// reapAll collects every exited child without blocking. As a subreaper the
+// shim inherits the container's init and any orphans; only the init's
+// status matters, the rest are just reaped. Runtime commands are waited
+// for by pid in runRuntime and never reach here.
+func (s *shim) reapAll() {
 	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if err == syscall.EINTR {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
 			continue
 		}
 		if pid <= 0 || err != nil {
-			return
+			break
 		}
-		r.mu.Lock()
-		if ch, ok := r.waiting[pid]; ok {
-			delete(r.waiting, pid)
-			ch <- ws
-		} else {
-			r.exited[pid] = ws
+		if pid == s.initPid && !s.initExited {
+			s.initStatus, s.haveStatus = ws, true
+			s.initExited = true
+			s.exitedAt = time.Now()
 		}
-		r.mu.Unlock()
 	}
-}
-
-// wait blocks until pid has exited and returns its status.
-func (r *reaper) wait(pid int) syscall.WaitStatus {
-	r.mu.Lock()
-	if ws, ok := r.exited[pid]; ok {
-		delete(r.exited, pid)
-		r.mu.Unlock()
-		return ws
+	if !s.initExited && s.pidfd >= 0 {
+		if _, ok := s.watches[s.pidfd]; !ok {
+			// The pidfd fired but the init was not our child to reap.
+			s.initExited = true
+			s.exitedAt = time.Now()
+		}
 	}
-	ch := make(chan syscall.WaitStatus, 1)
-	r.waiting[pid] = ch
-	r.mu.Unlock()
-	r.reapAll() // in case the SIGCHLD came before we subscribed
-	return <-ch
+	if s.initExited && s.pidfd >= 0 {
+		unix.Close(s.pidfd)
+		s.pidfd = -1
+	}
 }
 
 // exitCode follows Docker: the exit status, or 128+signal.

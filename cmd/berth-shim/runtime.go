@@ -2,12 +2,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // runtimeLog is where the runtime writes its JSON log; its last "error"
@@ -15,7 +16,8 @@ import (
 const runtimeLog = "runtime.log"
 
 // runRuntime runs `<runtime> --root R [args] --log L --log-format json <sub...>`
-// with the given stdio fds and waits for it.
+// with the given stdio fds and waits for it. The loop is blocked meanwhile:
+// runtime commands are short and nothing else needs the shim while they run.
 func (s *shim) runRuntime(stdio [3]uintptr, sub ...string) error {
 	logPath := filepath.Join(s.dir, runtimeLog)
 	_ = os.Truncate(logPath, 0)
@@ -30,7 +32,16 @@ func (s *shim) runRuntime(stdio [3]uintptr, sub ...string) error {
 	if err != nil {
 		return errors.New(s.cfg.Runtime + ": " + err.Error())
 	}
-	ws := s.reaper.wait(pid)
+	var ws unix.WaitStatus
+	for {
+		_, err = unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return errors.New(sub[0] + ": wait for runtime: " + err.Error())
+	}
 	if ws.Exited() && ws.ExitStatus() == 0 {
 		return nil
 	}
@@ -52,25 +63,19 @@ func lastRuntimeError(path string) string {
 	}
 	msg := ""
 	for _, line := range bytes.Split(data, []byte{'\n'}) {
-		if len(line) == 0 {
+		fields, ok := flatJSONStrings(line)
+		if !ok {
 			continue
 		}
-		var e struct {
-			Level string `json:"level"`
-			Msg   string `json:"msg"`
-		}
-		if json.Unmarshal(line, &e) != nil {
-			continue
-		}
-		if e.Level == "error" || e.Level == "fatal" {
-			msg = e.Msg
+		if l := fields["level"]; l == "error" || l == "fatal" {
+			msg = fields["msg"]
 		}
 	}
 	return msg
 }
 
 func (s *shim) nullStdio() [3]uintptr {
-	fd := s.devnull.Fd()
+	fd := uintptr(s.devnull)
 	return [3]uintptr{fd, fd, fd}
 }
 

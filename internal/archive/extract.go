@@ -32,6 +32,10 @@ type ExtractOptions struct {
 	NoOverwriteDirNonDir bool
 	// NoLchown keeps the extracting user as owner.
 	NoLchown bool
+	// Dir places every entry under this directory of root (docker cp's
+	// destination). It is resolved inside root like the entries are, so a
+	// symlink on the way (/var/run -> /run) cannot lead out.
+	Dir string
 }
 
 type pendingDir struct {
@@ -49,6 +53,12 @@ func Extract(root string, r io.Reader, opts ExtractOptions) (int64, error) {
 	defer unix.Close(rootfd)
 	var size int64
 	var dirs []pendingDir
+	prefix := ""
+	if opts.Dir != "" {
+		if prefix, err = cleanRel(opts.Dir); err != nil {
+			return 0, err
+		}
+	}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -64,6 +74,9 @@ func Extract(root string, r io.Reader, opts ExtractOptions) (int64, error) {
 		}
 		if rel == "." {
 			continue
+		}
+		if prefix != "" && prefix != "." {
+			rel = path.Join(prefix, rel)
 		}
 		base := path.Base(rel)
 		if opts.Whiteouts && strings.HasPrefix(base, WhiteoutPrefix) {

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,6 +68,35 @@ func TestReceiveMaster(t *testing.T) {
 	s.Close()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatal("socket file left behind")
+	}
+}
+
+// TestReceiveMasterDeadline: a runtime that never connects does not hang us,
+// and Close unblocks a pending ReceiveMaster.
+func TestReceiveMasterDeadline(t *testing.T) {
+	s, err := NewSocket(filepath.Join(t.TempDir(), "c.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := s.ReceiveMaster(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("error %v", err)
+	}
+	s.SetDeadline(time.Time{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.ReceiveMaster()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	s.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("ReceiveMaster succeeded on a closed socket")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not unblock ReceiveMaster")
 	}
 }
 

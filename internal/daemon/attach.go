@@ -109,6 +109,18 @@ func (d *Daemon) connectPendingAttaches(c *container.Container) {
 	}
 }
 
+// failPendingAttaches ends the attach clients waiting for a start that
+// failed, so `docker run` reports the error instead of hanging.
+func (d *Daemon) failPendingAttaches(id string) {
+	d.mu.Lock()
+	list := d.attaches[id]
+	delete(d.attaches, id)
+	d.mu.Unlock()
+	for _, p := range list {
+		close(p.shim)
+	}
+}
+
 // pipeAttach copies the shim's output to the client until the container's
 // output ends, and the client's input to the shim. When the client's input
 // ends, the shim is told by a half-close (it closes the container's stdin

@@ -184,17 +184,21 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 	s.pid = p.Pid()
 	s.mu.Unlock()
 	if detach {
-		go d.finishExec(s, c, p, nil)
+		go d.finishExec(s, c, p, nil, false)
 		return nil
 	}
-	d.finishExec(s, c, p, nil)
+	d.finishExec(s, c, p, conn, tty)
 	return nil
 }
 
-func (d *Daemon) finishExec(s *execSession, c *container.Container, p *runtime.ExecProcess, _ error) {
+// finishExec waits for the exec and records its exit code. A runtime
+// failure (command not found, not executable) becomes 127/126 with the
+// message written into the stream, as Docker reports it.
+func (d *Daemon) finishExec(s *execSession, c *container.Container, p *runtime.ExecProcess, conn io.Writer, tty bool) {
 	code, err := p.Wait()
-	if err != nil && code == 0 {
-		code = runtime.StartFailureExitCode(err.Error())
+	if err != nil {
+		d.execFailed(s, c, conn, tty, err)
+		return
 	}
 	s.mu.Lock()
 	s.running = false
@@ -207,9 +211,10 @@ func (d *Daemon) finishExec(s *execSession, c *container.Container, p *runtime.E
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
 }
 
-// execFailed records a runtime failure the way Docker reports it: the
-// message goes into the stream and the exit code says not found (127) or
-// not executable (126).
+// execFailed records a runtime failure the way Docker reports it: the exit
+// code says not found (127) or not executable (126), and the message goes
+// into the stream when a client is attached. Returns an error only for the
+// case where no stream exists yet to carry the message.
 func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writer, tty bool, err error) error {
 	code := runtime.StartFailureExitCode(err.Error())
 	if code == 125 {
@@ -218,17 +223,21 @@ func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writ
 	s.mu.Lock()
 	s.running = false
 	s.exitCode = &code
+	if s.pty != nil {
+		s.pty.Close()
+		s.pty = nil
+	}
 	s.mu.Unlock()
-	msg := "OCI runtime exec failed: " + err.Error() + "\r\n"
-	if conn == nil {
-		return errdefs.Invalid("%s", strings.TrimSpace(msg))
-	}
-	if tty {
-		conn.Write([]byte(msg))
-	} else {
-		stdframe.NewWriter(conn, stdframe.Stdout).Write([]byte(msg))
-	}
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
+	msg := "OCI runtime exec failed: " + err.Error() + ": unknown"
+	switch {
+	case conn == nil:
+		return errdefs.Invalid("%s", msg)
+	case tty:
+		conn.Write([]byte(msg + "\r\n"))
+	default:
+		stdframe.NewWriter(conn, stdframe.Stdout).Write([]byte(msg + "\r\n"))
+	}
 	return nil
 }
 

@@ -155,13 +155,11 @@ func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOv
 		if !st.Mode.IsDir() {
 			return errdefs.Invalid("extraction point is not a directory")
 		}
-		dest := filepath.Join(rootfs, filepath.Clean("/"+path))
+		dest := path
 		if st.LinkTarget != "" {
-			dest = filepath.Join(rootfs, filepath.Clean("/"+st.LinkTarget))
+			dest = st.LinkTarget
 		}
-		// Extract resolves every entry inside dest; dest itself was
-		// resolved inside the rootfs by Stat.
-		_, err = archive.Extract(dest, content, archive.ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir})
+		_, err = archive.Extract(rootfs, content, archive.ExtractOptions{Dir: dest, NoOverwriteDirNonDir: noOverwriteDirNonDir})
 		return err
 	})
 }

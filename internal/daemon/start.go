@@ -67,6 +67,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	}
 	defer func() {
 		if retErr != nil {
+			d.failPendingAttaches(c.ID)
 			snapshot.Unmount(rootfs)
 			c.State.Error = retErr.Error()
 			c.State.ExitCode = runtime.StartFailureExitCode(retErr.Error())

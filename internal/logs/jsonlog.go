@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/berth-dev/berth/internal/logs/logwriter"
 )
 
 // Message is one decoded log entry.
@@ -18,83 +20,11 @@ type Message struct {
 	Attrs  map[string]string
 }
 
-// appendEntry appends one json-file entry (with its trailing newline) to
-// buf, byte-for-byte as Docker's jsonlog.JSONLogs.MarshalJSONBuf writes it.
 func appendEntry(buf []byte, stream string, line []byte, t time.Time) []byte {
-	buf = append(buf, '{')
-	first := true
-	if len(line) != 0 {
-		first = false
-		buf = append(buf, `"log":`...)
-		buf = appendJSONString(buf, line)
-	}
-	if stream != "" {
-		if !first {
-			buf = append(buf, ',')
-		}
-		first = false
-		buf = append(buf, `"stream":`...)
-		buf = appendJSONString(buf, []byte(stream))
-	}
-	if !first {
-		buf = append(buf, ',')
-	}
-	buf = append(buf, `"time":"`...)
-	buf = t.UTC().AppendFormat(buf, time.RFC3339Nano)
-	buf = append(buf, `"}`...)
-	return append(buf, '\n')
+	return logwriter.AppendEntry(buf, stream, line, t)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s as Docker does: encoding/json's rules including
-// HTML escaping of <, > and &, invalid UTF-8 as \ufffd, U+2028/2029 escaped.
-func appendJSONString(buf, s []byte) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '\\' && b != '"' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				buf = append(buf, '\\', b)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
-}
+func appendJSONString(buf, s []byte) []byte { return logwriter.AppendJSONString(buf, s) }
 
 var errUnusual = errors.New("unusual entry")
 

@@ -25,11 +25,11 @@ import (
 // ErrShimGone is returned by Wait when neither the shim nor an exit record exists.
 var ErrShimGone = errors.New("shim is gone and left no exit record")
 
-// Start writes shim.json into bundleDir and starts the shim detached (own
+// Start writes the shim config (shimproto.ConfigFile) into bundleDir and starts the shim detached (own
 // session, stdio on /dev/null). It returns once the shim has created the
 // container, or with the shim's error text.
 func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Config) error {
-	if err := atomicfile.WriteJSON(filepath.Join(bundleDir, shimproto.ConfigFile), cfg, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
 		return err
 	}
 	_ = os.Remove(filepath.Join(bundleDir, shimproto.ExitFile))

@@ -83,9 +83,12 @@ func TestStartReportsShimError(t *testing.T) {
 	if err == nil || err.Error() != "boom" {
 		t.Fatalf("got %v", err)
 	}
-	var cfg shimproto.Config
-	if err := atomicfile.ReadJSON(filepath.Join(dir, shimproto.ConfigFile), &cfg); err != nil || cfg.ID != "x" {
-		t.Fatalf("shim.json: %+v %v", cfg, err)
+	data, err := os.ReadFile(filepath.Join(dir, shimproto.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := shimproto.ParseConfig(data); err != nil || cfg.ID != "x" {
+		t.Fatalf("shim config: %+v %v", cfg, err)
 	}
 	os.WriteFile(script, []byte("#!/bin/sh\nexit 1\n"), 0o755)
 	if err := Start(context.Background(), script, dir, shimproto.Config{}); err == nil || !strings.Contains(err.Error(), "before it was ready") {

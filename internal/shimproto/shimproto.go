@@ -5,7 +5,7 @@ package shimproto
 
 // File names inside a container's bundle directory (EXEC_ROOT/containers/<id>).
 const (
-	ConfigFile = "shim.json" // Config, written by the daemon before it starts the shim
+	ConfigFile = "shim.conf" // Config (MarshalConfig format), written by the daemon before it starts the shim
 	SocketFile = "shim.sock" // the shim's unix socket
 	PidFile    = "pid"       // the container's init pid, written by the runtime
 	ExitFile   = "exit.json" // Exit, written atomically by the shim when the container exits

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -103,10 +104,16 @@ func TestStreamsEndWhenProcessExits(t *testing.T) {
 		{"exec", "-i", name, "sh", "-c", "echo done; exit 3"},
 		{"run", "--rm", "-i", "busybox", "sh", "-c", "echo done; exit 3"},
 	} {
-		pr, pw := io.Pipe() // never written, closed only at the end
+		// An *os.File, not an io.Reader: exec hands it to docker directly, so no copying
+		// goroutine can keep Wait waiting.
+		pr, pw, err := os.Pipe() // never written, closed only at the end
+		if err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		r := d.dockerIn(pr, args...)
 		pw.Close()
+		pr.Close()
 		if r.Code != 3 || r.Stdout != "done\n" {
 			t.Errorf("docker %s with open stdin: %s", strings.Join(args, " "), r)
 		}
