@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/snapshot"
+	"golang.org/x/sys/unix"
 )
 
 // Config is where things live and how the daemon behaves. Every path is a
@@ -87,6 +88,11 @@ func New(cfg Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: cfg.Logger, lock: lock, events: events.New(),
 		waiters: map[string][]*waiter{}, execs: map[string]*execSession{}, attaches: map[string][]*pendingAttach{}}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	// Processes the runtime starts detached (exec -d, TTY execs) are
+	// re-parented to us when it exits, so we can wait for them.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("become child subreaper: %w", err)
+	}
 	ok := false
 	defer func() {
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/console"
@@ -18,6 +19,7 @@ import (
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // execSession is one `exec`: created, then started once.
@@ -133,14 +135,17 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 	}
 	d.containerEvent(c, events.Action("exec_start: "+strings.Join(s.req.Cmd, " ")), map[string]string{"execID": s.id})
 
-	opts := runtime.ExecOptions{Detach: detach}
+	// runc hands over a PTY only when it detaches, so TTY execs detach
+	// too; the daemon is a child subreaper and waits for the process
+	// itself once the runtime has gone.
+	dir, err := os.MkdirTemp("", "berth-exec-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opts := runtime.ExecOptions{Detach: detach || tty, PidFile: filepath.Join(dir, "pid")}
 	var cs *console.Socket
 	if tty {
-		dir, err := os.MkdirTemp("", "berth-exec-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
 		if cs, err = console.NewSocket(filepath.Join(dir, "pty.sock")); err != nil {
 			return err
 		}
@@ -148,7 +153,21 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 		opts.ConsoleSocket = cs.Path()
 	} else if conn != nil {
 		if s.req.AttachStdin {
-			opts.Stdin = conn
+			// Hand the runtime a pipe, not the connection: os/exec would
+			// wait for a copy from the connection to end, and a client
+			// that keeps stdin open would then hold the exec open after
+			// its process exited.
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				return err
+			}
+			defer pr.Close()
+			defer pw.Close()
+			go func() {
+				io.Copy(pw, conn)
+				pw.Close()
+			}()
+			opts.Stdin = pr
 		}
 		if s.req.AttachStdout {
 			opts.Stdout = stdframe.NewWriter(conn, stdframe.Stdout)
@@ -162,9 +181,23 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 		return d.execFailed(s, c, conn, tty, err)
 	}
 	if cs != nil {
-		master, err := cs.ReceiveMaster()
-		if err != nil {
+		// If the runtime fails before it hands over the PTY, stop
+		// waiting for it: closing the socket ends ReceiveMaster.
+		exited := make(chan struct{})
+		go func() {
 			p.Wait()
+			select {
+			case <-exited:
+			case <-time.After(100 * time.Millisecond):
+				cs.Close()
+			}
+		}()
+		master, err := cs.ReceiveMaster()
+		close(exited)
+		if err != nil {
+			if _, werr := p.Wait(); werr != nil {
+				err = werr
+			}
 			return d.execFailed(s, c, conn, tty, err)
 		}
 		s.mu.Lock()
@@ -180,22 +213,58 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			go io.Copy(conn, master)
 		}
 	}
+	if opts.Detach {
+		// The runtime exits once the process runs; its failure to start
+		// the process shows here.
+		if _, err := p.Wait(); err != nil {
+			return d.execFailed(s, c, conn, tty, err)
+		}
+	}
+	pid := p.Pid()
 	s.mu.Lock()
-	s.pid = p.Pid()
+	s.pid = pid
 	s.mu.Unlock()
+	wait := p.Wait
+	if opts.Detach {
+		wait = func() (int, error) { return waitReparented(pid) }
+	}
 	if detach {
-		go d.finishExec(s, c, p, nil, false)
+		go d.finishExec(s, c, wait, nil, false)
 		return nil
 	}
-	d.finishExec(s, c, p, conn, tty)
+	d.finishExec(s, c, wait, conn, tty)
 	return nil
+}
+
+// waitReparented waits for a process the runtime started detached: when
+// the runtime exited, the process was re-parented to the daemon (a child
+// subreaper), so wait4 collects its status.
+func waitReparented(pid int) (int, error) {
+	if pid <= 0 {
+		return 126, errdefs.Invalid("exec process has no pid")
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 126, err
+		}
+		break
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ws.ExitStatus(), nil
 }
 
 // finishExec waits for the exec and records its exit code. A runtime
 // failure (command not found, not executable) becomes 127/126 with the
 // message written into the stream, as Docker reports it.
-func (d *Daemon) finishExec(s *execSession, c *container.Container, p *runtime.ExecProcess, conn io.Writer, tty bool) {
-	code, err := p.Wait()
+func (d *Daemon) finishExec(s *execSession, c *container.Container, wait func() (int, error), conn io.Writer, tty bool) {
+	code, err := wait()
 	if err != nil {
 		d.execFailed(s, c, conn, tty, err)
 		return

@@ -26,18 +26,30 @@ func (d *Daemon) ContainerStart(ctx context.Context, ref string) error {
 		return err
 	}
 	c.Mu.Lock()
-	defer c.Mu.Unlock()
 	switch {
 	case c.State.Removing:
+		c.Mu.Unlock()
 		return errdefs.Conflict("container is marked for removal and cannot be started")
 	case c.State.Paused:
+		c.Mu.Unlock()
 		return errdefs.Conflict("cannot start a paused container, try unpause instead")
 	case c.State.Running:
+		c.Mu.Unlock()
 		return errdefs.NotModified("container already started")
 	}
 	c.ManuallyStopped = false
 	c.State.Restarting = false
-	return d.startLocked(c)
+	err = d.startLocked(c)
+	autoRemove := c.HostConfig.AutoRemove
+	c.Mu.Unlock()
+	if err != nil && autoRemove {
+		// As Docker: a --rm container that cannot start is removed, which
+		// also ends `docker run`'s wait for the "removed" condition.
+		if rmErr := d.removeContainer(c); rmErr != nil {
+			d.log.Warn("removing container after failed start", "id", c.ID, "err", rmErr)
+		}
+	}
+	return err
 }
 
 // startLocked mounts the rootfs, writes the bundle, starts the shim and the
@@ -111,7 +123,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		CgroupMemoryDir: d.cgroupMemoryDir(c.ID),
 	}
 	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
-		return errdefs.Invalid("failed to create task for container: %v", err)
+		return errdefs.Invalid("failed to create task for container: %s", runtime.DockerMessage(err.Error()))
 	}
 	d.connectPendingAttaches(c)
 	pid, err := shimclient.StartContainer(ctx, bundle)

@@ -80,7 +80,7 @@ func TestImportResolveTagHistoryInspect(t *testing.T) {
 			t.Fatalf("resolve %s: %v", ref, err)
 		}
 	}
-	if _, err := s.Resolve("nope"); !errdefs.IsNotFound(err) || err.Error() != "No such image: nope" {
+	if _, err := s.Resolve("nope"); !errdefs.IsNotFound(err) || err.Error() != "No such image: nope:latest" {
 		t.Fatalf("missing image: %v", err)
 	}
 	cfg := img.Config.Config

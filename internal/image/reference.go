@@ -1,6 +1,8 @@
 package image
 
 import (
+	"strings"
+
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -25,6 +27,19 @@ func familiar(s string) string {
 		return s
 	}
 	return reference.FamiliarString(named)
+}
+
+// displayRef is how Docker names a missing image: "bb" becomes
+// "bb:latest"; IDs and unparsable input are shown as given.
+func displayRef(s string) string {
+	if strings.HasPrefix(s, "sha256:") {
+		return s
+	}
+	norm, err := normalize(s)
+	if err != nil {
+		return s
+	}
+	return familiar(norm)
 }
 
 // Tag points ref at image id.

@@ -197,7 +197,7 @@ func (s *Store) Resolve(refOrID string) (*Image, error) {
 	defer s.mu.RUnlock()
 	img := s.resolveLocked(refOrID)
 	if img == nil {
-		return nil, errdefs.NotFound("No such image: %s", refOrID)
+		return nil, errdefs.NotFound("No such image: %s", displayRef(refOrID))
 	}
 	return clone(img), nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ func (e *ExecError) Error() string { return e.Msg }
 // whose command could not be started: 127 when it does not exist, 126 when
 // it cannot be invoked, 125 for other runtime failures.
 func StartFailureExitCode(msg string) int {
+	msg = strings.ToLower(DockerMessage(msg))
 	switch {
 	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
 		return 127
@@ -57,6 +59,16 @@ func StartFailureExitCode(msg string) int {
 		return 126
 	}
 	return 125
+}
+
+// crunNotFound matches crun's wording for a missing command.
+var crunNotFound = regexp.MustCompile("executable file `([^`]*)` not found in \\$PATH(: No such file or directory)?")
+
+// DockerMessage rewrites a runtime's start failure into runc's wording,
+// which the docker CLI (and users' scripts) match to pick exit code 127.
+func DockerMessage(msg string) string {
+	msg = crunNotFound.ReplaceAllString(msg, `exec: "$1": executable file not found in $$PATH`)
+	return strings.ReplaceAll(msg, ": Permission denied", ": permission denied")
 }
 
 // Exec runs `exec --process F [--console-socket S] [--pid-file P] [--detach] ID`.
@@ -129,7 +141,7 @@ func (p *ExecProcess) Wait() (int, error) {
 		}
 		if data, err := os.ReadFile(filepath.Join(p.dir, "log.json")); err == nil {
 			if msg := errorMessage(data); msg != "" {
-				p.err = &ExecError{Runtime: filepath.Base(p.cmd.Path), Msg: msg}
+				p.err = &ExecError{Runtime: filepath.Base(p.cmd.Path), Msg: DockerMessage(msg)}
 			}
 		}
 	})

@@ -74,13 +74,10 @@ func Resources(r *container.Resources) (*specs.LinuxResources, error) {
 		out.CPU = cpu
 	}
 
-	if r.PidsLimit != nil {
-		// 0 and negative mean "unlimited" in Docker's API; the runtime wants -1.
-		limit := *r.PidsLimit
-		if limit <= 0 {
-			limit = -1
-		}
-		out.Pids = &specs.LinuxPids{Limit: ptr(limit)}
+	// 0 and negative mean "unlimited" in Docker's API. Unlimited is the
+	// cgroup's default, so nothing is written: crun 1.8 fails writing -1.
+	if r.PidsLimit != nil && *r.PidsLimit > 0 {
+		out.Pids = &specs.LinuxPids{Limit: ptr(*r.PidsLimit)}
 	}
 	if r.BlkioWeight != 0 {
 		out.BlockIO = &specs.LinuxBlockIO{Weight: ptr(r.BlkioWeight)}

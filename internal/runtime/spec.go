@@ -99,7 +99,7 @@ func Generate(in SpecInput) (*specs.Spec, error) {
 	}
 
 	s := &specs.Spec{
-		Version:     specs.Version,
+		Version:     ociVersion,
 		Root:        &specs.Root{Path: in.RootfsPath, Readonly: hc.ReadonlyRootfs},
 		Hostname:    containerHostname(in),
 		Domainname:  cfg.Domainname,
@@ -374,3 +374,8 @@ func namespaces(in SpecInput) ([]specs.LinuxNamespace, error) {
 	}
 	return ns, nil
 }
+
+// ociVersion is the spec version written into config.json. crun 1.8
+// refuses versions it does not know ("unknown version specified") and the
+// fields berth uses all exist in 1.0.2, which every runtime accepts.
+const ociVersion = "1.0.2-dev"

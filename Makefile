@@ -1,0 +1,4 @@
+test:
+	bash .ci/run
+
+.PHONY: test
