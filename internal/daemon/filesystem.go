@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -15,6 +17,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"golang.org/x/sys/unix"
 )
 
 // withRootfs runs fn with the container's merged rootfs: the live mount
@@ -84,6 +87,18 @@ func (d *Daemon) ContainerExport(ctx context.Context, ref string, w io.Writer) e
 	return err
 }
 
+// pathError gives a missing path Docker's 404 wording, which the docker
+// CLI turns into "Could not find the file ... in container ...".
+func pathError(err error, path, ref string) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOENT) {
+		return errdefs.NotFound("Could not find the file %s in container %s", path, ref)
+	}
+	if errors.Is(err, unix.ENOTDIR) {
+		return errdefs.Invalid("%s: not a directory", path)
+	}
+	return err
+}
+
 func (d *Daemon) ContainerArchiveStat(ctx context.Context, ref, path string) (*apicontainer.PathStat, error) {
 	c, err := d.containers.Get(ref)
 	if err != nil {
@@ -92,7 +107,7 @@ func (d *Daemon) ContainerArchiveStat(ctx context.Context, ref, path string) (*a
 	var st *apicontainer.PathStat
 	err = d.withRootfs(c, func(rootfs string) error {
 		st, err = archive.Stat(rootfs, path)
-		return err
+		return pathError(err, path, ref)
 	})
 	return st, err
 }
@@ -115,7 +130,7 @@ func (d *Daemon) ContainerArchiveGet(ctx context.Context, ref, path string) (io.
 		err := d.withRootfs(c, func(rootfs string) error {
 			st, err := archive.Stat(rootfs, path)
 			if err != nil {
-				return err
+				return pathError(err, path, ref)
 			}
 			rc, err := archive.Tar(rootfs, path, archive.TarOptions{})
 			if err != nil {
@@ -150,7 +165,7 @@ func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOv
 	return d.withRootfs(c, func(rootfs string) error {
 		st, err := archive.Stat(rootfs, path)
 		if err != nil {
-			return err
+			return pathError(err, path, ref)
 		}
 		if !st.Mode.IsDir() {
 			return errdefs.Invalid("extraction point is not a directory")
