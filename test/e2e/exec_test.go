@@ -29,7 +29,8 @@ func TestExec(t *testing.T) {
 		{"user", []string{"exec", "-u", "nobody", name, "id", "-u"}, "65534\n", 0},
 		{"uid:gid", []string{"exec", "-u", "1000:1000", name, "id"}, "uid=1000 gid=1000 groups=1000\n", 0},
 		{"workdir", []string{"exec", "-w", "/tmp", name, "pwd"}, "/tmp\n", 0},
-		{"not found", []string{"exec", name, "no-such-binary"}, "", 127},
+		// Docker writes the runtime's failure into the stream (stdout).
+		{"not found", []string{"exec", name, "no-such-binary"}, `OCI runtime exec failed: exec failed: unable to start container process: exec: "no-such-binary": executable file not found in $PATH: unknown` + "\r\n", 127},
 		{"stdin", []string{"exec", "-i", name, "cat"}, "", 0}, // stdin closed: empty echo
 	}
 	for _, c := range cases {
