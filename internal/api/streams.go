@@ -4,8 +4,8 @@
 package api
 
 import (
-	"encoding/binary"
 	"encoding/json"
+	"github.com/berth-dev/berth/internal/stdframe"
 	"net/http"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -15,11 +15,7 @@ import (
 // frame wraps p in a multiplexed-stream frame: stream byte, three zero
 // bytes, big-endian payload length. (moby/api's stdcopy only reads them.)
 func frame(stream stdcopy.StdType, p []byte) []byte {
-	out := make([]byte, 8+len(p))
-	out[0] = byte(stream)
-	binary.BigEndian.PutUint32(out[4:8], uint32(len(p)))
-	copy(out[8:], p)
-	return out
+	return stdframe.Append(make([]byte, 0, 8+len(p)), byte(stream), p)
 }
 
 // progressMessage is a JSON-lines progress message. "error" is the legacy

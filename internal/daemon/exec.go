@@ -35,6 +35,18 @@ type execSession struct {
 	pty         *os.File // PTY master while a TTY exec runs
 }
 
+// finish records the exit code and releases the PTY.
+func (s *execSession) finish(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = false
+	s.exitCode = &code
+	if s.pty != nil {
+		s.pty.Close()
+		s.pty = nil
+	}
+}
+
 func (d *Daemon) ExecCreate(ctx context.Context, ref string, req *apicontainer.ExecCreateRequest) (string, error) {
 	c, err := d.containers.Get(ref)
 	if err != nil {
@@ -269,14 +281,7 @@ func (d *Daemon) finishExec(s *execSession, c *container.Container, wait func() 
 		d.execFailed(s, c, conn, tty, err)
 		return
 	}
-	s.mu.Lock()
-	s.running = false
-	s.exitCode = &code
-	if s.pty != nil {
-		s.pty.Close()
-		s.pty = nil
-	}
-	s.mu.Unlock()
+	s.finish(code)
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
 }
 
@@ -289,14 +294,7 @@ func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writ
 	if code == 125 {
 		code = 126
 	}
-	s.mu.Lock()
-	s.running = false
-	s.exitCode = &code
-	if s.pty != nil {
-		s.pty.Close()
-		s.pty = nil
-	}
-	s.mu.Unlock()
+	s.finish(code)
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
 	msg := "OCI runtime exec failed: " + err.Error() + ": unknown"
 	switch {
