@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/runtime"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"golang.org/x/sys/unix"
 )
 
 // ContainerTop runs the host's ps and keeps the container's processes, as
@@ -226,6 +227,14 @@ func (d *Daemon) readCgroupStats(id string, s *apicontainer.StatsResponse) {
 		s.PidsStats.Current, _ = read("pids", "pids.current")
 		if lim, ok := read("pids", "pids.max"); ok {
 			s.PidsStats.Limit = lim
+		}
+	}
+	// An unlimited cgroup reports a huge limit; Docker shows the host's
+	// memory instead, and so does `docker stats`' LIMIT column.
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		if total := uint64(si.Totalram) * uint64(si.Unit); s.MemoryStats.Limit == 0 || s.MemoryStats.Limit > total {
+			s.MemoryStats.Limit = total
 		}
 	}
 	s.CPUStats.SystemUsage = systemCPUUsage()

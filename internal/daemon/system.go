@@ -14,6 +14,7 @@ import (
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	apiimage "github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 )
@@ -84,6 +85,7 @@ func (d *Daemon) Info(ctx context.Context) (*system.Info, error) {
 		Warnings:           []string{"WARNING: the bridge network is not implemented yet: containers default to --network none"},
 	}
 	info.Name, _ = os.Hostname()
+	info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	info.Plugins.Log = []string{"json-file", "none"}
 	info.Plugins.Network = []string{"host", "none"}
 	var si unix.Sysinfo_t
