@@ -22,9 +22,17 @@ var (
 	baseTar string
 	// repoRoot is the module root (where go.mod lives).
 	repoRoot string
-	// runtimeBin is the OCI runtime the daemons use.
-	runtimeBin = "runc"
+	// runtimeBin is the OCI runtime the daemons use: runc, or what
+	// BERTH_E2E_RUNTIME names (.ci/run runs the suite with each).
+	runtimeBin = runtimeFromEnv()
 )
+
+func runtimeFromEnv() string {
+	if r := os.Getenv("BERTH_E2E_RUNTIME"); r != "" {
+		return r
+	}
+	return "runc"
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
