@@ -2,15 +2,18 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/detachkeys"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/logs"
 	"github.com/berth-dev/berth/internal/shimclient"
+	"github.com/moby/moby/api/types/events"
 )
 
 // pendingAttach is a client attached to a container that has not started
@@ -26,6 +29,10 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	c, err := d.containers.Get(ref)
 	if err != nil {
 		return err
+	}
+	keys, err := detachkeys.Parse(opts.DetachKeys)
+	if err != nil {
+		return errdefs.Invalid("Invalid detach keys (%s) provided", opts.DetachKeys)
 	}
 	c.Mu.Lock()
 	tty := c.Config.Tty
@@ -72,7 +79,9 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 			return nil
 		}
 	}
-	pipeAttach(conn, shimConn, opts.Stdin)
+	if pipeAttach(conn, shimConn, opts.Stdin, keys) {
+		d.containerEvent(c, events.ActionDetach, nil)
+	}
 	return nil
 }
 
@@ -124,14 +133,20 @@ func (d *Daemon) failPendingAttaches(id string) {
 // pipeAttach copies the shim's output to the client until the container's
 // output ends, and the client's input to the shim. When the client's input
 // ends, the shim is told by a half-close (it closes the container's stdin
-// for StdinOnce containers).
-func pipeAttach(client io.ReadWriteCloser, shim net.Conn, stdin bool) {
+// for StdinOnce containers). Typing the detach keys ends the attach and
+// leaves the container running; it reports whether that happened.
+func pipeAttach(client io.ReadWriteCloser, shim net.Conn, stdin bool, keys []byte) (detached bool) {
 	var wg sync.WaitGroup
 	if stdin {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			io.Copy(shim, client)
+			_, err := io.Copy(shim, detachkeys.NewReader(client, keys))
+			if errors.Is(err, detachkeys.ErrDetached) {
+				detached = true
+				shim.Close()
+				return
+			}
 			if cw, ok := shim.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			}
@@ -144,6 +159,7 @@ func pipeAttach(client io.ReadWriteCloser, shim net.Conn, stdin bool) {
 	}
 	client.Close()
 	wg.Wait()
+	return detached
 }
 
 func (d *Daemon) ContainerResize(ctx context.Context, ref string, height, width uint) error {
