@@ -16,6 +16,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
 )
 
 // ContainerCreate records a new container: the image's config merged under
@@ -108,7 +109,7 @@ func (d *Daemon) prepareContainerDir(c *container.Container) error {
 		c.LogPath = ""
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-	resolv := containerResolvConf()
+	resolv := containerResolvConf("/etc/resolv.conf")
 	if c.HostConfig.NetworkMode == "host" {
 		if b, err := os.ReadFile("/etc/hosts"); err == nil {
 			hosts = string(b)
@@ -132,8 +133,8 @@ func (d *Daemon) prepareContainerDir(c *container.Container) error {
 // containerResolvConf is the host's resolv.conf without loopback
 // nameservers (unreachable from a container's own network namespace),
 // falling back to public resolvers as Docker does.
-func containerResolvConf() string {
-	b, err := os.ReadFile("/etc/resolv.conf")
+func containerResolvConf(hostPath string) string {
+	b, err := os.ReadFile(hostPath)
 	if err != nil {
 		return "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 	}
@@ -149,7 +150,10 @@ func containerResolvConf() string {
 		}
 		out = append(out, line)
 	}
-	s := strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n"
+	s := strings.TrimSpace(strings.Join(out, "\n"))
+	if s != "" {
+		s += "\n"
+	}
 	if servers == 0 {
 		s += "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 	}
@@ -162,11 +166,19 @@ func mergeImageConfig(cfg *apicontainer.Config, img dockerspec.DockerOCIImageCon
 	if cfg.User == "" {
 		cfg.User = img.User
 	}
+	// Docker's rules: an empty entrypoint takes the image's CMD when it
+	// has none; only a nil one takes the image's ENTRYPOINT. The docker
+	// CLI sends [""] for --entrypoint "", which then means none at all.
 	if len(cfg.Entrypoint) == 0 {
 		if len(cfg.Cmd) == 0 {
 			cfg.Cmd = img.Cmd
 		}
-		cfg.Entrypoint = img.Entrypoint
+		if cfg.Entrypoint == nil {
+			cfg.Entrypoint = img.Entrypoint
+		}
+	}
+	if len(cfg.Entrypoint) == 1 && cfg.Entrypoint[0] == "" {
+		cfg.Entrypoint = nil
 	}
 	if cfg.WorkingDir == "" {
 		cfg.WorkingDir = img.WorkingDir
@@ -202,10 +214,22 @@ func mergeImageConfig(cfg *apicontainer.Config, img dockerspec.DockerOCIImageCon
 	if len(cfg.OnBuild) == 0 {
 		cfg.OnBuild = img.OnBuild
 	}
-	if len(img.Volumes) > 0 && cfg.Volumes == nil {
-		cfg.Volumes = map[string]struct{}{}
+	if len(img.Volumes) > 0 {
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
+		}
 		for k := range img.Volumes {
 			cfg.Volumes[k] = struct{}{}
+		}
+	}
+	if len(img.ExposedPorts) > 0 {
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = network.PortSet{}
+		}
+		for k := range img.ExposedPorts {
+			if p, err := network.ParsePort(k); err == nil {
+				cfg.ExposedPorts[p] = struct{}{}
+			}
 		}
 	}
 }

@@ -58,13 +58,16 @@ func imageMatches(img *image.Image, s apiimage.Summary, f filters.Args) bool {
 	return true
 }
 
-// matchReference matches "name", "name:tag" and shell patterns like "bb*".
-func matchReference(pattern, tag string) bool {
-	if !strings.Contains(pattern, ":") {
-		name, _, _ := strings.Cut(tag, ":")
-		return globMatch(pattern, name)
+// matchReference matches "name", "name:tag" and shell patterns like "bb*"
+// against "name:tag". A pattern matches the whole reference or its name
+// without the tag (the tag is after the last ':' that follows the last '/',
+// so a registry port is not taken for one).
+func matchReference(pattern, ref string) bool {
+	name := ref
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		name = ref[:i]
 	}
-	return globMatch(pattern, tag)
+	return globMatch(pattern, ref) || globMatch(pattern, name)
 }
 
 func (d *Daemon) imageContainerCounts() map[string]int {

@@ -290,9 +290,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		return err
 	}
 	d.forgetExecs(c)
-	d.mu.Lock()
-	delete(d.backoff, c.ID)
-	d.mu.Unlock()
+	d.resetBackoff(c.ID)
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
 	return nil

@@ -39,6 +39,7 @@ func (d *Daemon) ContainerStart(ctx context.Context, ref string) error {
 	}
 	c.ManuallyStopped = false
 	c.State.Restarting = false
+	d.resetBackoff(c.ID)
 	err = d.startLocked(c)
 	autoRemove := c.HostConfig.AutoRemove
 	c.Mu.Unlock()
@@ -275,6 +276,13 @@ func (d *Daemon) restartDecision(c *container.Container, ran time.Duration) (tim
 	}
 	d.backoff[c.ID] = delay
 	return delay, true
+}
+
+// resetBackoff forgets the restart back-off: a user's start begins afresh.
+func (d *Daemon) resetBackoff(id string) {
+	d.mu.Lock()
+	delete(d.backoff, id)
+	d.mu.Unlock()
 }
 
 func (d *Daemon) scheduleRestart(c *container.Container, delay time.Duration) {
