@@ -25,6 +25,7 @@ type conn struct {
 	stdout, stderr bool
 	inputDone      bool // its input reached EOF (or is ignored)
 	closed         bool
+	passedFd       int // a descriptor sent with the request (SCM_RIGHTS), or -1
 }
 
 func listenUnix(path string) (int, error) { return console.Listen(path, 128) }
@@ -43,7 +44,7 @@ func (s *shim) accept() {
 		}
 		tv := unix.NsecToTimeval(int64(attachWriteTimeout))
 		unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
-		c := &conn{fd: fd}
+		c := &conn{fd: fd, passedFd: -1}
 		s.watchFd(&watch{kind: kindConn, fd: fd, conn: c}, unix.EPOLLIN)
 	}
 }
@@ -55,9 +56,13 @@ func (s *shim) readConn(c *conn, events uint32) {
 		return
 	}
 	var buf [maxRequest]byte
-	n, err := unix.Read(c.fd, buf[:maxRequest-len(c.req)])
+	var oob [64]byte
+	n, oobn, _, _, err := unix.Recvmsg(c.fd, buf[:maxRequest-len(c.req)], oob[:], unix.MSG_CMSG_CLOEXEC)
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
+	}
+	if oobn > 0 {
+		s.takePassedFd(c, oob[:oobn])
 	}
 	if n <= 0 {
 		s.closeConn(c)
@@ -92,6 +97,8 @@ func (s *shim) handle(c *conn, req string, rest []byte) {
 		s.replyClose(c, "ok "+strconv.Itoa(s.initPid))
 	case f[0] == "attach" && len(f) == 4:
 		s.attach(c, f[1] == "1", f[2] == "1", f[3] == "1", rest)
+	case f[0] == "attachfd" && len(f) == 3:
+		s.attachFd(c, f[1] == "1", f[2] == "1")
 	case f[0] == "resize" && len(f) == 3:
 		h, err1 := strconv.ParseUint(f[1], 10, 16)
 		w, err2 := strconv.ParseUint(f[2], 10, 16)
@@ -157,6 +164,47 @@ func (s *shim) attach(c *conn, stdin, stdout, stderr bool, rest []byte) {
 	}
 }
 
+// takePassedFd keeps the first descriptor a request carried; extra ones
+// are closed.
+func (s *shim) takePassedFd(c *conn, oob []byte) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return
+	}
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if c.passedFd < 0 {
+				c.passedFd = fd
+			} else {
+				unix.Close(fd)
+			}
+		}
+	}
+}
+
+// attachFd takes over the client's own connection, passed by the daemon,
+// for output only: the shim then writes frames straight to the client and
+// the daemon is out of the data path. The connection is made blocking with
+// the same send timeout as other attach clients.
+func (s *shim) attachFd(c *conn, stdout, stderr bool) {
+	fd := c.passedFd
+	c.passedFd = -1
+	if fd < 0 {
+		s.replyClose(c, "error: no descriptor passed")
+		return
+	}
+	unix.SetNonblock(fd, false)
+	tv := unix.NsecToTimeval(int64(attachWriteTimeout))
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	client := &conn{fd: fd, passedFd: -1, attached: true, stdout: stdout, stderr: stderr, inputDone: true}
+	s.clients = append(s.clients, client)
+	s.replyClose(c, "ok")
+}
+
 // closeConn closes a connection and forgets it everywhere.
 func (s *shim) closeConn(c *conn) {
 	if c.fd < 0 {
@@ -170,6 +218,10 @@ func (s *shim) closeConn(c *conn) {
 	unix.Close(c.fd)
 	c.fd = -1
 	c.closed = true
+	if c.passedFd >= 0 {
+		unix.Close(c.passedFd)
+		c.passedFd = -1
+	}
 }
 
 func (s *shim) dropClient(c *conn) {

@@ -216,7 +216,8 @@ func (s *shim) finish() {
 		writeAll(fd, line)
 		unix.Close(fd)
 	}
-	for _, c := range s.clients {
+	// closeConn removes from s.clients: iterate over a copy.
+	for _, c := range append([]*conn(nil), s.clients...) {
 		s.closeConn(c)
 	}
 	for _, w := range s.watches {

@@ -342,3 +342,36 @@ func TestShimRunsContainer(t *testing.T) {
 		waitGone(t, e, dir, cfg)
 	})
 }
+
+// The daemon hands an output-only client's own connection to the shim: the
+// shim then writes frames straight to it and closes it at exit.
+func TestShimAttachFd(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctx(t)
+	dir, cfg := e.container(false, "sh", "-c", "echo out; echo err >&2")
+	if err := shimclient.Start(ctx, e.shim, dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handed := os.NewFile(uintptr(fds[0]), "handed")
+	client := os.NewFile(uintptr(fds[1]), "client")
+	defer client.Close()
+	if err := shimclient.AttachFd(ctx, dir, handed, true, false); err != nil {
+		t.Fatal(err)
+	}
+	handed.Close() // the shim holds its own copy now
+	if _, err := shimclient.StartContainer(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := demux(t, client)
+	if out != "out\n" || errOut != "" {
+		t.Fatalf("stdout %q stderr %q; want only stdout, which was asked for", out, errOut)
+	}
+	if ex, err := shimclient.Wait(ctx, dir); err != nil || ex.ExitCode != 0 {
+		t.Fatalf("wait: %+v %v", ex, err)
+	}
+	waitGone(t, e, dir, cfg)
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 
 	"github.com/moby/moby/api/types"
 )
@@ -116,4 +117,19 @@ func (c *hijackedConn) CloseWrite() error {
 func (c *hijackedConn) Close() error {
 	c.s.trackConn(c.Conn, false)
 	return c.Conn.Close()
+}
+
+// File returns a duplicate of the connection's descriptor, so the backend
+// can hand the stream to another process (the shim writes container output
+// straight to the client). It refuses while bytes the client sent are still
+// buffered here: those would be lost.
+func (c *hijackedConn) File() (*os.File, error) {
+	if c.buf != nil && c.buf.Buffered() > 0 {
+		return nil, errors.New("hijacked connection has buffered input")
+	}
+	fc, ok := c.Conn.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, errors.New("connection has no file descriptor")
+	}
+	return fc.File()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 
 	"github.com/berth-dev/berth/internal/api"
@@ -21,10 +22,15 @@ import (
 // before the process runs, so no early output is lost.
 type pendingAttach struct {
 	opts api.AttachOptions
-	shim chan net.Conn // receives the shim connection, or is closed
+	file *os.File      // the client's connection, when it can be handed to the shim
+	shim chan net.Conn // receives the shim connection to relay, or is closed
 }
 
-// ContainerAttach streams the container's stdio over the hijacked connection.
+// ContainerAttach streams the container's stdio over the hijacked
+// connection. An output-only stream is handed to the shim itself (the
+// client's descriptor passed over the shim socket), so container output
+// reaches the client without a copy through the daemon; streams with stdin
+// are relayed, which is also where the detach keys are watched.
 func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.AttachOptions, hijack api.Hijack) error {
 	c, err := d.containers.Get(ref)
 	if err != nil {
@@ -35,54 +41,65 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		return errdefs.Invalid("Invalid detach keys (%s) provided", opts.DetachKeys)
 	}
 	c.Mu.Lock()
-	tty := c.Config.Tty
+	tty, paused := c.Config.Tty, c.State.Paused
 	if !c.Config.OpenStdin {
 		opts.Stdin = false
 	}
-	if c.State.Paused {
-		c.Mu.Unlock()
+	c.Mu.Unlock()
+	if paused {
 		return errdefs.Conflict("You cannot attach to a paused container, unpause it first")
 	}
-	var shimConn net.Conn
-	var pending *pendingAttach
-	if c.State.Running {
-		shimConn, err = shimclient.Attach(ctx, d.bundleDir(c.ID), opts.Stdin, opts.Stdout, opts.Stderr)
-		if err != nil {
-			c.Mu.Unlock()
-			return err
-		}
-	} else {
-		pending = &pendingAttach{opts: opts, shim: make(chan net.Conn, 1)}
-		d.mu.Lock()
-		d.attaches[c.ID] = append(d.attaches[c.ID], pending)
-		d.mu.Unlock()
-	}
-	c.Mu.Unlock()
-
 	conn, err := hijack(tty)
 	if err != nil {
-		if shimConn != nil {
-			shimConn.Close()
-		}
-		d.dropPendingAttach(c.ID, pending)
 		return err
 	}
+	// Closing our descriptor leaves a stream handed to the shim open.
 	defer conn.Close()
-	if pending != nil {
-		select {
-		case shimConn = <-pending.shim:
-		case <-ctx.Done():
-			d.dropPendingAttach(c.ID, pending)
-			return nil
-		}
-		if shimConn == nil {
-			return nil
+	var file *os.File
+	if fc, ok := conn.(interface{ File() (*os.File, error) }); ok && !opts.Stdin {
+		if f, err := fc.File(); err == nil {
+			file = f
+			defer f.Close()
 		}
 	}
-	if pipeAttach(conn, shimConn, opts.Stdin, keys) {
-		d.containerEvent(c, events.ActionDetach, nil)
+
+	c.Mu.Lock()
+	if c.State.Running {
+		bundle := d.bundleDir(c.ID)
+		c.Mu.Unlock()
+		if file != nil && shimclient.AttachFd(ctx, bundle, file, opts.Stdout, opts.Stderr) == nil {
+			return nil
+		}
+		shimConn, err := shimclient.Attach(ctx, bundle, opts.Stdin, opts.Stdout, opts.Stderr)
+		if err != nil {
+			return err
+		}
+		d.relayAttach(c, conn, shimConn, opts.Stdin, keys)
+		return nil
+	}
+	pending := &pendingAttach{opts: opts, file: file, shim: make(chan net.Conn, 1)}
+	d.mu.Lock()
+	d.attaches[c.ID] = append(d.attaches[c.ID], pending)
+	d.mu.Unlock()
+	c.Mu.Unlock()
+
+	var shimConn net.Conn
+	select {
+	case shimConn = <-pending.shim:
+	case <-ctx.Done():
+		d.dropPendingAttach(c.ID, pending)
+		return nil
+	}
+	if shimConn != nil { // nil: handed to the shim, or the start failed
+		d.relayAttach(c, conn, shimConn, opts.Stdin, keys)
 	}
 	return nil
+}
+
+func (d *Daemon) relayAttach(c *container.Container, client io.ReadWriteCloser, shim net.Conn, stdin bool, keys []byte) {
+	if pipeAttach(client, shim, stdin, keys) {
+		d.containerEvent(c, events.ActionDetach, nil)
+	}
 }
 
 func (d *Daemon) dropPendingAttach(id string, p *pendingAttach) {
@@ -100,15 +117,22 @@ func (d *Daemon) dropPendingAttach(id string, p *pendingAttach) {
 	}
 }
 
-// connectPendingAttaches hands every waiting attach client its shim
-// connection. Called by start between the shim's create and start.
+// connectPendingAttaches hands every waiting attach client to the shim, or
+// a shim connection to relay. Called by start between the shim's create and
+// start.
 func (d *Daemon) connectPendingAttaches(c *container.Container) {
 	d.mu.Lock()
 	list := d.attaches[c.ID]
 	delete(d.attaches, c.ID)
 	d.mu.Unlock()
+	ctx := context.Background()
+	bundle := d.bundleDir(c.ID)
 	for _, p := range list {
-		conn, err := shimclient.Attach(context.Background(), d.bundleDir(c.ID), p.opts.Stdin, p.opts.Stdout, p.opts.Stderr)
+		if p.file != nil && shimclient.AttachFd(ctx, bundle, p.file, p.opts.Stdout, p.opts.Stderr) == nil {
+			close(p.shim)
+			continue
+		}
+		conn, err := shimclient.Attach(ctx, bundle, p.opts.Stdin, p.opts.Stdout, p.opts.Stderr)
 		if err != nil {
 			d.log.Warn("attaching to shim", "id", c.ID, "err", err)
 			close(p.shim)

@@ -156,6 +156,36 @@ func Attach(ctx context.Context, dir string, stdin, stdout, stderr bool) (net.Co
 	return c, nil
 }
 
+// AttachFd hands the client's own connection to the shim for output: the
+// shim then writes to it directly (frames, or raw bytes for a TTY) until the
+// container's output ends, and the daemon copies nothing. The caller keeps
+// (and should close) its copy of f.
+func AttachFd(ctx context.Context, dir string, f *os.File, stdout, stderr bool) error {
+	c, err := dial(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
+	defer stop()
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return errors.New("shim connection is not a unix socket")
+	}
+	req := []byte("attachfd " + bit(stdout) + " " + bit(stderr) + "\n")
+	if _, _, err := uc.WriteMsgUnix(req, unix.UnixRights(int(f.Fd())), nil); err != nil {
+		return err
+	}
+	reply, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if reply = strings.TrimSpace(reply); reply != "ok" {
+		return errors.New(strings.TrimPrefix(reply, "error: "))
+	}
+	return nil
+}
+
 func bit(b bool) string {
 	if b {
 		return "1"
