@@ -94,6 +94,15 @@ func (r *containerRow) Size() string {
 	return s
 }
 
+// Platform is the image platform the container runs (null in JSON when unknown, like docker).
+func (r *containerRow) Platform() *platformValue {
+	d := r.c.ImageManifestDescriptor
+	if d == nil || d.Platform == nil {
+		return nil
+	}
+	return &platformValue{*d.Platform}
+}
+
 func (r *containerRow) Labels() string { return joinLabels(r.c.Labels) }
 
 func (r *containerRow) Label(name string) string { return r.c.Labels[name] }
@@ -235,7 +244,7 @@ func newPsCommand(c *Cli) *cobra.Command {
 	f.BoolVarP(&o.size, "size", "s", false, "Display total file sizes")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 	f.IntVarP(&o.last, "last", "n", -1, "Show n last created containers (includes all states)")
-	f.StringArrayVarP(&o.filters, "filter", "f", nil, "Filter output based on conditions provided")
+	f.VarP(newFilterValue(&o.filters), "filter", "f", "Filter output based on conditions provided")
 	f.StringVar(&o.format, "format", "", "Format output using a custom template")
 	return cmd
 }

@@ -97,12 +97,9 @@ func normalizeFormat(format string) string {
 func writeFormatted(out io.Writer, format string, headers map[string]string, items []any) error {
 	if format == "json" {
 		for _, it := range items {
-			m := marshalMethods(it)
-			b, err := json.Marshal(m)
-			if err != nil {
+			if err := encodeJSONLine(out, marshalMethods(it)); err != nil {
 				return err
 			}
-			fmt.Fprintln(out, string(b))
 		}
 		return nil
 	}
@@ -125,12 +122,21 @@ func writeFormatted(out io.Writer, format string, headers map[string]string, ite
 	tw := tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)
 	if htmpl, err := template.New("").Funcs(templateFuncs).Funcs(headerFuncs).Parse(text); err == nil {
 		hdr := &bytes.Buffer{}
-		_ = htmpl.Execute(hdr, headers)
+		_ = htmpl.Execute(hdr, headerContext(headers))
 		hdr.WriteString("\n")
 		_, _ = hdr.WriteTo(tw)
 	}
 	_, _ = body.WriteTo(tw)
 	return tw.Flush()
+}
+
+// headerContext is what a table header renders: column names by field, and docker's header for
+// {{.Label "name"}}, which is the label's last dotted part with "-" and "_" as spaces.
+type headerContext map[string]string
+
+func (headerContext) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
 }
 
 // marshalMethods turns a formatter context into a map of its exported no-argument string
@@ -184,10 +190,14 @@ func executeInspectTemplate(out io.Writer, format string, raws []json.RawMessage
 func writeIndentedJSON(out io.Writer, raws []json.RawMessage) error {
 	items := make([]json.RawMessage, 0, len(raws))
 	items = append(items, raws...)
-	b, err := json.MarshalIndent(items, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(out, string(b))
-	return err
+	// docker does not escape <, > and & in inspect output.
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "    ")
+	return enc.Encode(items)
+}
+
+// encodeJSONLine writes v as one line of JSON; docker's --format json escapes <, > and &.
+func encodeJSONLine(out io.Writer, v any) error {
+	return json.NewEncoder(out).Encode(v)
 }

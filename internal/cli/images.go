@@ -163,7 +163,7 @@ func newImagesCommand(c *Cli) *cobra.Command {
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
 	fl.BoolVar(&digests, "digests", false, "Show digests")
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
-	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	fl.VarP(newFilterValue(&filters), "filter", "f", "Filter output based on conditions provided")
 	fl.StringVar(&format, "format", "", "Format output using a custom template")
 	fl.Bool("tree", false, "List multi-platform images as a tree (EXPERIMENTAL)")
 	_ = fl.MarkHidden("tree")
@@ -461,7 +461,7 @@ func newImagePruneCommand(c *Cli) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images, not just dangling ones")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
+	cmd.Flags().Var(newFilterValue(&filters), "filter", `Provide filter values (e.g. "until=<timestamp>")`)
 	return cmd
 }
 

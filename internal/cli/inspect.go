@@ -49,7 +49,7 @@ func runInspect(ctx context.Context, c *Cli, o *inspectOptions, args []string) e
 	switch o.kind {
 	case "", "container", "image":
 	default:
-		return fmt.Errorf("%q is not a valid value for --type", o.kind)
+		return fmt.Errorf("unknown type: %q: must be one of \"config\", \"container\", \"image\", \"network\", \"node\", \"plugin\", \"secret\", \"service\", \"task\", \"volume\"", o.kind)
 	}
 	api, err := c.Client()
 	if err != nil {
@@ -65,10 +65,9 @@ func runInspect(ctx context.Context, c *Cli, o *inspectOptions, args []string) e
 		}
 		raws = append(raws, raw)
 	}
-	if len(raws) > 0 || len(errs) == 0 {
-		if err := executeInspectTemplate(c.out, o.format, raws); err != nil {
-			return err
-		}
+	// Like docker, JSON output is printed even when nothing was found ("[]").
+	if err := executeInspectTemplate(c.out, o.format, raws); err != nil {
+		return err
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))

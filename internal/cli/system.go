@@ -160,7 +160,7 @@ func newEventsCommand(c *Cli) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&since, "since", "", "Show all events created since timestamp")
 	cmd.Flags().StringVar(&until, "until", "", "Stream events until this timestamp")
-	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	cmd.Flags().VarP(newFilterValue(&filters), "filter", "f", "Filter output based on conditions provided")
 	cmd.Flags().StringVar(&format, "format", "", "Format output using a custom template")
 	return cmd
 }

@@ -149,6 +149,6 @@ func newSystemPruneCommand(c *Cli) *cobra.Command {
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	cmd.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
-	cmd.Flags().StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "label=<key>=<value>")`)
+	cmd.Flags().Var(newFilterValue(&filters), "filter", `Provide filter values (e.g. "label=<key>=<value>")`)
 	return cmd
 }

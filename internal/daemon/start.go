@@ -314,6 +314,14 @@ func (d *Daemon) scheduleRestart(c *container.Container, delay time.Duration) {
 // adopted; those that exited while the daemon was down get their real exit
 // status (and their restart policy applied).
 func (d *Daemon) reconcile() {
+	// Temporary rootfs mounts (cp/export of a stopped container) left by a
+	// daemon that died while using them.
+	if stale, err := filepath.Glob(filepath.Join(d.cfg.ExecRoot, "mnt-*")); err == nil {
+		for _, dir := range stale {
+			snapshot.Unmount(dir)
+			os.Remove(dir)
+		}
+	}
 	for _, c := range d.containers.List() {
 		c.Mu.Lock()
 		running := c.State.Running
