@@ -4,6 +4,7 @@
 package api
 
 import (
+	"github.com/moby/moby/api/types/network"
 	"net/http"
 
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -64,6 +65,17 @@ func (s *Server) routes() {
 	r("POST /images/{name...}", s.imagePost)
 	r("DELETE /images/{name...}", s.imageDelete)
 	r("POST /build", notImplemented("building images"))
+
+	// networks: only the built-in none and host exist until the bridge
+	// driver lands, so there is never a user network to prune.
+	r("POST /networks/prune", s.networksPrune)
+}
+
+func (s *Server) networksPrune(w *respWriter, r *http.Request) error {
+	if _, err := filterArgs(r); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, network.PruneReport{NetworksDeleted: []string{}})
 }
 
 // notImplemented answers 501 for API features berth does not have yet.

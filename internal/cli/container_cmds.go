@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -145,14 +145,32 @@ func newRmCommand(c *Cli) *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return forEach(cmd.Context(), c, args, true, func(ctx context.Context, api *client.Client, n string) error {
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			var errs []string
+			for _, n := range args {
 				n = strings.Trim(n, "/")
 				if n == "" {
-					return errors.New("Container name cannot be empty")
+					errs = append(errs, "Container name cannot be empty")
+					continue
 				}
-				_, err := api.ContainerRemove(ctx, n, opts)
-				return err
-			})
+				if _, err := api.ContainerRemove(cmd.Context(), n, opts); err != nil {
+					// with --force a missing container is reported but is not a failure, as in docker
+					if opts.Force && cerrdefs.IsNotFound(err) {
+						fmt.Fprintln(c.err, err)
+						continue
+					}
+					errs = append(errs, err.Error())
+					continue
+				}
+				fmt.Fprintln(c.out, n)
+			}
+			if len(errs) > 0 {
+				return errors.New(strings.Join(errs, "\n"))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Force, "force", "f", false, "Force the removal of a running container (uses SIGKILL)")
@@ -219,7 +237,8 @@ func newRenameCommand(c *Cli) *cobra.Command {
 				return err
 			}
 			if _, err := api.ContainerRename(cmd.Context(), oldName, client.ContainerRenameOptions{NewName: newName}); err != nil {
-				return fmt.Errorf("Error: failed to rename container named %s: %w", oldName, err)
+				fmt.Fprintln(c.err, err)
+				return fmt.Errorf("Error: failed to rename container named %s", oldName)
 			}
 			return nil
 		},
@@ -227,7 +246,7 @@ func newRenameCommand(c *Cli) *cobra.Command {
 }
 
 func newTopCommand(c *Cli) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use: "top CONTAINER [ps OPTIONS]", Short: "Display the running processes of a container", Args: requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			api, err := c.Client()
@@ -246,6 +265,9 @@ func newTopCommand(c *Cli) *cobra.Command {
 			return w.Flush()
 		},
 	}
+	// everything after the container is ps's own options
+	cmd.Flags().SetInterspersed(false)
+	return cmd
 }
 
 func newDiffCommand(c *Cli) *cobra.Command {
@@ -276,22 +298,6 @@ func refuseTerminal(c *Cli, what string) error {
 	return nil
 }
 
-func writeToFileOrStdout(c *Cli, path string, r io.Reader) error {
-	if path == "" {
-		_, err := io.Copy(c.out, r)
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("failed to export container: %w", err)
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 func newExportCommand(c *Cli) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -301,6 +307,8 @@ func newExportCommand(c *Cli) *cobra.Command {
 				if err := refuseTerminal(c, "export"); err != nil {
 					return err
 				}
+			} else if err := validateOutputPath(output); err != nil {
+				return fmt.Errorf("failed to export container: %w", err)
 			}
 			api, err := c.Client()
 			if err != nil {
@@ -311,7 +319,7 @@ func newExportCommand(c *Cli) *cobra.Command {
 				return err
 			}
 			defer rc.Close()
-			return writeToFileOrStdout(c, output, rc)
+			return writeToFileOrStdout(c, output, rc, "failed to export container")
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")

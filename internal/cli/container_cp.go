@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/client"
+	"github.com/moby/term"
 	"github.com/spf13/cobra"
 )
 
@@ -27,9 +28,24 @@ func newCpCommand(c *Cli) *cobra.Command {
 			case srcCtr != "" && dstCtr != "":
 				return errors.New("copying between containers is not supported")
 			case srcCtr != "":
-				return copyFromContainer(cmd.Context(), c, srcCtr, srcPath, dstPath)
+				cnt := &countingReader{}
+				if err := copyFromContainer(cmd.Context(), c, srcCtr, srcPath, dstPath, cnt); err != nil {
+					return err
+				}
+				if dstPath != "-" {
+					if abs, err := filepath.Abs(dstPath); err == nil {
+						dstPath = abs
+					}
+					c.reportCopied(quiet, cnt.n, dstPath)
+				}
+				return nil
 			case dstCtr != "":
-				return copyToContainer(cmd.Context(), c, srcPath, dstCtr, dstPath, archive, followLink)
+				cnt := &countingReader{}
+				if err := copyToContainer(cmd.Context(), c, srcPath, dstCtr, dstPath, archive, followLink, cnt); err != nil {
+					return err
+				}
+				c.reportCopied(quiet, cnt.n, dstCtr+":"+dstPath)
+				return nil
 			}
 			return errors.New("must specify at least one container source")
 		},
@@ -52,7 +68,28 @@ func splitCpArg(arg string) (string, string) {
 	return ctr, p
 }
 
-func copyFromContainer(ctx context.Context, c *Cli, ctr, src, dst string) error {
+// countingReader counts the tar bytes that went through it, for docker's "Successfully copied".
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// reportCopied prints docker's summary line, only when stderr is a terminal and not -q.
+func (c *Cli) reportCopied(quiet bool, n int64, dst string) {
+	fd, ok := fdOf(c.err)
+	if quiet || !ok || !term.IsTerminal(fd) {
+		return
+	}
+	fmt.Fprintf(c.err, "Successfully copied %s to %s\n", humanSize(n), dst)
+}
+
+func copyFromContainer(ctx context.Context, c *Cli, ctr, src, dst string, cnt *countingReader) error {
 	api, err := c.Client()
 	if err != nil {
 		return err
@@ -62,8 +99,9 @@ func copyFromContainer(ctx context.Context, c *Cli, ctr, src, dst string) error 
 		return err
 	}
 	defer res.Content.Close()
+	cnt.r = res.Content
 	if dst == "-" {
-		_, err := io.Copy(c.out, res.Content)
+		_, err := io.Copy(c.out, cnt)
 		return err
 	}
 	// Entries are rooted at the source's base name; rename it when dst does not exist yet.
@@ -77,7 +115,7 @@ func copyFromContainer(ctx context.Context, c *Cli, ctr, src, dst string) error 
 		rename = filepath.Base(dst)
 		dst = filepath.Dir(dst)
 	}
-	return extractTar(res.Content, dst, res.Stat.Name, rename)
+	return extractTar(cnt, dst, res.Stat.Name, rename)
 }
 
 func extractTar(r io.Reader, dst, srcBase, rename string) error {
@@ -138,16 +176,26 @@ func extractTar(r io.Reader, dst, srcBase, rename string) error {
 	}
 }
 
-func copyToContainer(ctx context.Context, c *Cli, src, ctr, dst string, archive, followLink bool) error {
+func copyToContainer(ctx context.Context, c *Cli, src, ctr, dst string, archive, followLink bool, cnt *countingReader) error {
 	api, err := c.Client()
 	if err != nil {
 		return err
 	}
 	opts := client.CopyToContainerOptions{DestinationPath: dst, CopyUIDGID: archive}
+	dstStat, statErr := api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dst})
+	dstIsDir := statErr == nil && dstStat.Stat.Mode.IsDir()
 	if src == "-" {
-		opts.Content = c.in
+		// a tar on stdin is extracted as is, so the destination must be an existing directory
+		if !dstIsDir {
+			return fmt.Errorf("destination %q must be a directory", ctr+":"+dst)
+		}
+		cnt.r = c.in
+		opts.Content = cnt
 		_, err := api.CopyToContainer(ctx, ctr, opts)
 		return err
+	}
+	if statErr != nil && strings.HasSuffix(dst, "/") {
+		return errors.New("no such directory")
 	}
 	stat := os.Lstat
 	if followLink {
@@ -158,13 +206,14 @@ func copyToContainer(ctx context.Context, c *Cli, src, ctr, dst string, archive,
 	}
 	// Copy into dst when it is an existing directory, else create dst from src's content.
 	base := filepath.Base(src)
-	if st, err := api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dst}); err != nil || !st.Stat.Mode.IsDir() {
+	if !dstIsDir {
 		base = path.Base(dst)
 		opts.DestinationPath = path.Dir(dst)
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeTar(pw, src, base, followLink)) }()
-	opts.Content = pr
+	cnt.r = pr
+	opts.Content = cnt
 	_, err = api.CopyToContainer(ctx, ctr, opts)
 	pr.Close()
 	return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	units "github.com/docker/go-units"
 	"io"
 	"os"
 	"strconv"
@@ -50,7 +51,15 @@ func (r *imageRow) Digest() string       { return r.digest }
 func (r *imageRow) CreatedSince() string { return sinceUnix(r.i.Created) }
 func (r *imageRow) CreatedAt() string    { return time.Unix(r.i.Created, 0).String() }
 func (r *imageRow) Size() string         { return humanSize(r.i.Size) }
-func (r *imageRow) VirtualSize() string  { return humanSize(r.i.Size) }
+func (r *imageRow) VirtualSize() string  { return units.HumanSize(float64(r.i.Size)) }
+
+// UniqueSize is the part of the image no other image shares ("N/A" when not computed).
+func (r *imageRow) UniqueSize() string {
+	if r.i.SharedSize == -1 {
+		return "N/A"
+	}
+	return humanSize(r.i.Size - r.i.SharedSize)
+}
 func (r *imageRow) SharedSize() string {
 	if r.i.SharedSize == -1 {
 		return "N/A"
@@ -178,6 +187,9 @@ func newTagCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if _, err := reference.ParseNormalizedNamed(args[1]); err != nil {
+				return fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", args[1], err)
+			}
 			_, err = api.ImageTag(cmd.Context(), client.ImageTagOptions{Source: args[0], Target: args[1]})
 			return err
 		},
@@ -292,6 +304,8 @@ func newSaveCommand(c *Cli) *cobra.Command {
 				if err := refuseTerminal(c, "save"); err != nil {
 					return err
 				}
+			} else if err := validateOutputPath(output); err != nil {
+				return fmt.Errorf("failed to save image: %w", err)
 			}
 			api, err := c.Client()
 			if err != nil {
@@ -302,7 +316,7 @@ func newSaveCommand(c *Cli) *cobra.Command {
 				return err
 			}
 			defer rc.Close()
-			return writeToFileOrStdout(c, output, rc)
+			return writeToFileOrStdout(c, output, rc, "failed to save image")
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")

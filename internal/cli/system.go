@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"time"
 
@@ -51,29 +54,12 @@ func newInfoCommand(c *Cli) *cobra.Command {
 			if format != "" {
 				return formatValue(c, format, res.Info)
 			}
-			i := res.Info
-			p := func(k string, v any) { fmt.Fprintf(c.out, " %s: %v\n", k, v) }
 			fmt.Fprintln(c.out, "Client:")
-			fmt.Fprintf(c.out, " Version:    %s\n Context:    default\n\n", c.version)
-			fmt.Fprintln(c.out, "Server:")
-			p("Containers", i.Containers)
-			fmt.Fprintf(c.out, "  Running: %d\n  Paused: %d\n  Stopped: %d\n", i.ContainersRunning, i.ContainersPaused, i.ContainersStopped)
-			p("Images", i.Images)
-			p("Server Version", i.ServerVersion)
-			p("Storage Driver", i.Driver)
-			p("Logging Driver", i.LoggingDriver)
-			p("Cgroup Driver", i.CgroupDriver)
-			p("Cgroup Version", i.CgroupVersion)
-			p("Default Runtime", i.DefaultRuntime)
-			p("Kernel Version", i.KernelVersion)
-			p("Operating System", i.OperatingSystem)
-			p("OSType", i.OSType)
-			p("Architecture", i.Architecture)
-			p("CPUs", i.NCPU)
-			p("Total Memory", humanSize(i.MemTotal))
-			p("Name", i.Name)
-			p("ID", i.ID)
-			p("Docker Root Dir", i.DockerRootDir)
+			fmt.Fprintf(c.out, " Version:    %s\n Context:    default\n Debug Mode: false\n\n", c.version)
+			printServerInfo(c.out, res.Info)
+			for _, w := range res.Info.Warnings {
+				fmt.Fprintln(c.err, w)
+			}
 			return nil
 		},
 	}
@@ -114,9 +100,7 @@ func newVersionCommand(c *Cli) *cobra.Command {
 			fmt.Fprintf(c.out, "Client:\n Version:           %s\n API version:       %v\n Go version:        %s\n OS/Arch:           %s/%s\n Context:           default\n",
 				c.version, v.Client["APIVersion"], runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			if v.Server != nil {
-				s := v.Server
-				fmt.Fprintf(c.out, "\nServer: %s\n Engine:\n  Version:          %s\n  API version:      %s (minimum version %s)\n  OS/Arch:          %s/%s\n",
-					s.Platform.Name, s.Version, s.APIVersion, s.MinAPIVersion, s.Os, s.Arch)
+				printServerVersion(c.out, v.Server)
 			}
 			return srvErr
 		},
@@ -150,7 +134,8 @@ func newEventsCommand(c *Cli) *cobra.Command {
 						return err
 					}
 				case err := <-res.Err:
-					if err == nil || err == context.Canceled {
+					// the stream ends with EOF when --until is reached
+					if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 						return nil
 					}
 					return err
@@ -167,8 +152,23 @@ func newEventsCommand(c *Cli) *cobra.Command {
 
 // printEvent prints one event like docker: "2024-01-02T03:04:05.000000000Z container start ID (k=v, ...)".
 func printEvent(c *Cli, format string, m events.Message) error {
-	if format != "" {
-		return formatValue(c, format, m)
+	switch format {
+	case "":
+	case "json", "{{json .}}":
+		// the API type in its own field order, as docker prints it
+		return encodeJSONLine(c.out, m)
+	default:
+		tmpl, err := parseTemplate(normalizeFormat(format))
+		if err != nil {
+			return err
+		}
+		buf := &bytes.Buffer{}
+		if err := tmpl.Execute(buf, eventContext{Message: m}); err != nil {
+			return fmt.Errorf("template: %w", err)
+		}
+		buf.WriteString("\n")
+		_, err = buf.WriteTo(c.out)
+		return err
 	}
 	ts := time.Unix(0, m.TimeNano).Format("2006-01-02T15:04:05.000000000Z07:00")
 	if m.TimeNano == 0 {
@@ -180,6 +180,13 @@ func printEvent(c *Cli, format string, m events.Message) error {
 	}
 	fmt.Fprintln(c.out)
 	return nil
+}
+
+// eventContext is what an events --format template sees: the message plus the legacy
+// Status, ID and From fields that older templates use (empty when the daemon does not send them).
+type eventContext struct {
+	events.Message
+	Status, ID, From string
 }
 
 func joinAttrs(attrs map[string]string) string {
@@ -196,4 +203,28 @@ func joinAttrs(attrs map[string]string) string {
 		out += s
 	}
 	return out
+}
+
+// printServerVersion prints the Server section of `version` like docker: the Engine lines,
+// then each other component with its version and details.
+func printServerVersion(out io.Writer, s *client.ServerVersionResult) {
+	fmt.Fprintf(out, "\nServer: %s\n", s.Platform.Name)
+	for _, comp := range s.Components {
+		d := comp.Details
+		if comp.Name == "Engine" {
+			fmt.Fprintf(out, " Engine:\n  Version:          %s\n  API version:      %s (minimum version %s)\n", comp.Version, d["ApiVersion"], d["MinAPIVersion"])
+			fmt.Fprintf(out, "  Go version:       %s\n  Git commit:       %s\n  Built:            %s\n", d["GoVersion"], d["GitCommit"], d["BuildTime"])
+			fmt.Fprintf(out, "  OS/Arch:          %s/%s\n  Experimental:     %s\n", d["Os"], d["Arch"], d["Experimental"])
+			continue
+		}
+		fmt.Fprintf(out, " %s:\n  Version:          %s\n", comp.Name, comp.Version)
+		keys := make([]string, 0, len(d))
+		for k := range d {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(out, "  %-18s%s\n", k+":", d[k])
+		}
+	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	units "github.com/docker/go-units"
 	"strconv"
 
 	"github.com/moby/moby/client"
@@ -16,13 +17,20 @@ type dfRow struct {
 func (r *dfRow) Type() string       { return r.typ }
 func (r *dfRow) TotalCount() string { return strconv.FormatInt(r.total, 10) }
 func (r *dfRow) Active() string     { return strconv.FormatInt(r.active, 10) }
-func (r *dfRow) Size() string       { return humanSize(r.size) }
+
+// df prints sizes with four significant digits, unlike the listing commands.
+func (r *dfRow) Size() string { return units.HumanSize(float64(r.size)) }
 func (r *dfRow) Reclaimable() string {
 	if r.size > 0 {
-		return fmt.Sprintf("%s (%d%%)", humanSize(r.reclaimable), r.reclaimable*100/r.size)
+		return fmt.Sprintf("%s (%d%%)", units.HumanSize(float64(r.reclaimable)), r.reclaimable*100/r.size)
 	}
-	return humanSize(r.reclaimable)
+	return units.HumanSize(float64(r.reclaimable))
 }
+
+// dfContainerRow is a container in `system df -v`: SIZE is the writable layer alone.
+type dfContainerRow struct{ containerRow }
+
+func (r *dfContainerRow) Size() string { return humanSize(r.c.SizeRw) }
 
 func newDfCommand(c *Cli) *cobra.Command {
 	var verbose bool
@@ -51,13 +59,13 @@ func newDfCommand(c *Cli) *cobra.Command {
 				return writeFormatted(c.out, format, map[string]string{"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, rows)
 			}
 			fmt.Fprint(c.out, "Images space usage:\n\n")
-			if err := writeFormatted(c.out, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.Containers}}", imageHeaders, imageRows(du.Images.Items, true, false)); err != nil {
+			if err := writeFormatted(c.out, "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", imageHeaders, imageRows(du.Images.Items, true, false)); err != nil {
 				return err
 			}
 			fmt.Fprint(c.out, "\nContainers space usage:\n\n")
 			var ctrs []any
 			for _, s := range du.Containers.Items {
-				ctrs = append(ctrs, &containerRow{c: s, trunc: true})
+				ctrs = append(ctrs, &dfContainerRow{containerRow{c: s, trunc: true}})
 			}
 			if err := writeFormatted(c.out, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", containerHeaders, ctrs); err != nil {
 				return err
@@ -71,7 +79,8 @@ func newDfCommand(c *Cli) *cobra.Command {
 				}
 				fmt.Fprintf(c.out, "%s   %s   %s\n", v.Name, links, size)
 			}
-			fmt.Fprintln(c.out, "\nBuild cache usage: "+humanSize(du.BuildCache.TotalSize))
+			fmt.Fprintf(c.out, "\nBuild cache usage: %s\n\n", humanSize(du.BuildCache.TotalSize))
+			fmt.Fprintln(c.out, "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED")
 			return nil
 		},
 	}

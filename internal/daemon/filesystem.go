@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/archive"
@@ -64,7 +65,58 @@ func (d *Daemon) ContainerChanges(ctx context.Context, ref string) ([]apicontain
 	if err != nil {
 		return nil, err
 	}
-	return snapshot.Changes(filepath.Join(d.containers.Dir(c.ID), "rw/upper"), lowers)
+	changes, err := snapshot.Changes(filepath.Join(d.containers.Dir(c.ID), "rw/upper"), lowers)
+	if err != nil {
+		return nil, err
+	}
+	return hideMountpoints(changes, c), nil
+}
+
+// hideMountpoints drops what the runtime created in the rw layer to mount
+// over (/etc/hosts, /etc/hostname, /etc/resolv.conf, bind and tmpfs
+// destinations), and directories left with no change below them, so a
+// fresh container shows no changes, as in Docker.
+func hideMountpoints(changes []apicontainer.FilesystemChange, c *container.Container) []apicontainer.FilesystemChange {
+	hidden := map[string]bool{"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true, "/dev": true, "/proc": true, "/sys": true}
+	for _, m := range mountPoints(c.HostConfig) {
+		hidden[filepath.Clean(m.Destination)] = true
+	}
+	kept := changes[:0:0]
+	for _, ch := range changes {
+		if !hidden[ch.Path] {
+			kept = append(kept, ch)
+		}
+	}
+	out := kept[:0:0]
+	for i, ch := range kept {
+		if ch.Kind == apicontainer.ChangeModify && !hasChildChange(kept, i) && wasOnlyMountParent(ch.Path, hidden) {
+			continue
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func hasChildChange(changes []apicontainer.FilesystemChange, i int) bool {
+	prefix := strings.TrimSuffix(changes[i].Path, "/") + "/"
+	for _, ch := range changes {
+		if strings.HasPrefix(ch.Path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// wasOnlyMountParent reports whether dir holds a hidden mount point: its
+// "modified" entry then comes from the runtime, not the container.
+func wasOnlyMountParent(dir string, hidden map[string]bool) bool {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	for p := range hidden {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Daemon) ContainerExport(ctx context.Context, ref string, w io.Writer) error {

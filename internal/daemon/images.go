@@ -106,7 +106,7 @@ func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
 	if err := d.images.Tag(img.ID, ref); err != nil {
 		return err
 	}
-	d.events.Publish(events.ImageEventType, events.ActionTag, img.ID.String(), map[string]string{"name": ref})
+	d.imageEvent(events.ActionTag, ref)
 	return nil
 }
 
@@ -124,16 +124,30 @@ func (d *Daemon) imageInUse(id digest.Digest) (string, bool) {
 }
 
 func (d *Daemon) ImageDelete(ctx context.Context, name string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
+	id := name
+	if img, err := d.images.Resolve(name); err == nil {
+		id = img.ID.String()
+	}
 	resp, err := d.images.Delete(ctx, name, force, noPrune, d.imageInUse)
 	for _, r := range resp {
 		if r.Untagged != "" {
-			d.events.Publish(events.ImageEventType, events.ActionUnTag, r.Untagged, map[string]string{"name": r.Untagged})
+			d.events.Publish(events.ImageEventType, events.ActionUnTag, id, map[string]string{"name": r.Untagged})
 		}
 		if r.Deleted != "" {
 			d.events.Publish(events.ImageEventType, events.ActionDelete, r.Deleted, map[string]string{"name": r.Deleted})
 		}
 	}
 	return resp, err
+}
+
+// imageEvent publishes an image event whose actor is the image's ID, as
+// Docker's are, with the name the user gave as an attribute.
+func (d *Daemon) imageEvent(action events.Action, name string) {
+	id := name
+	if img, err := d.images.Resolve(name); err == nil {
+		id = img.ID.String()
+	}
+	d.events.Publish(events.ImageEventType, action, id, map[string]string{"name": name})
 }
 
 func (d *Daemon) ImagesPrune(ctx context.Context, f filters.Args) (*apiimage.PruneReport, error) {
@@ -172,14 +186,17 @@ func (d *Daemon) ImagesSave(ctx context.Context, names []string, w io.Writer) er
 		return err
 	}
 	for _, n := range names {
-		d.events.Publish(events.ImageEventType, events.ActionSave, n, map[string]string{"name": n})
+		d.imageEvent(events.ActionSave, n)
 	}
 	return nil
 }
 
 func (d *Daemon) ImagesLoad(ctx context.Context, r io.Reader, progress func(string)) error {
 	return d.images.Load(ctx, r, func(line string) {
-		d.events.Publish(events.ImageEventType, events.ActionLoad, line, nil)
+		// "Loaded image: bb:latest" or "Loaded image ID: sha256:..."
+		if _, name, ok := strings.Cut(line, ": "); ok {
+			d.imageEvent(events.ActionLoad, name)
+		}
 		progress(line)
 	})
 }

@@ -172,7 +172,10 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 		}
 		ancestors = append(ancestors, img.ID.String())
 	}
-	all := opts.All || len(f.Get("status")) > 0 || len(f.Get("exited")) > 0
+	// As Docker: a limit (ps -n, -l), before/since, status and exited
+	// filters all look at stopped containers too.
+	all := opts.All || opts.Limit > 0 || !before.IsZero() || !since.IsZero() ||
+		len(f.Get("status")) > 0 || len(f.Get("exited")) > 0
 	out := []apicontainer.Summary{}
 	for _, c := range d.containers.List() {
 		c.Mu.Lock()
