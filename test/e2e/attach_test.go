@@ -122,3 +122,16 @@ func TestStreamsEndWhenProcessExits(t *testing.T) {
 		}
 	}
 }
+
+// ctrl-p ctrl-q in an attached TTY session detaches the client and leaves
+// the container running; the daemon watches for the sequence.
+func TestDetachKeysLeaveContainerRunning(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	d.rmOnCleanup(t, name)
+	runWithPTY(t, d.dockerEnv(), "echo typed\r\x10\x11", dockerCLI, "run", "-it", "--name", name, "busybox", "sh")
+	if got := d.inspect(t, name, "{{.State.Status}}"); got != "running" {
+		t.Fatalf("after the detach keys the container is %q, want running", got)
+	}
+}
