@@ -46,12 +46,3 @@ func humanSize(n int64) string {
 func sinceUnix(sec int64) string {
 	return units.HumanDuration(now().UTC().Sub(time.Unix(sec, 0))) + " ago"
 }
-
-// sinceTime is sinceUnix for an RFC 3339 string; empty when it cannot be parsed.
-func sinceTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || t.IsZero() {
-		return ""
-	}
-	return units.HumanDuration(now().UTC().Sub(t)) + " ago"
-}

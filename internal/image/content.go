@@ -48,11 +48,10 @@ func (b *blobs) read(d digest.Digest) ([]byte, error) {
 
 // blobWriter streams a blob into a temp file; commit verifies and renames.
 type blobWriter struct {
-	b   *blobs
-	f   *os.File
-	dg  digest.Digester
-	n   int64
-	err error
+	b  *blobs
+	f  *os.File
+	dg digest.Digester
+	n  int64
 }
 
 func (b *blobs) writer() (*blobWriter, error) {

@@ -165,16 +165,6 @@ func (d *daemon) start() error {
 
 func (d *daemon) waitErrLocked() error { return d.waitErr }
 
-// pid is the running daemon's process id, or 0.
-func (d *daemon) pid() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cmd == nil || d.cmd.Process == nil {
-		return 0
-	}
-	return d.cmd.Process.Pid
-}
-
 // signalAndWait sends sig and waits up to timeout for the daemon to exit. It reports whether
 // the daemon is gone.
 func (d *daemon) signalAndWait(sig syscall.Signal, timeout time.Duration) bool {
