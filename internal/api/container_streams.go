@@ -3,6 +3,8 @@
 package api
 
 import (
+	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -45,16 +47,17 @@ func logsOptions(r *http.Request) (LogsOptions, error) {
 	return opts, nil
 }
 
-// formatLogLine prefixes a line with its details and timestamp.
-func formatLogLine(m LogMessage, opts LogsOptions) []byte {
-	line := m.Line
-	if opts.Details {
-		line = append(append(attrsPrefix(m.Attrs), ' '), line...)
-	}
+// appendLogLine appends the line as dockerd prints it: timestamp, then
+// the --details attributes, then the text.
+func appendLogLine(dst []byte, m LogMessage, opts LogsOptions) []byte {
 	if opts.Timestamps {
-		line = append([]byte(m.Time.UTC().Format(rfc3339NanoFixed)+" "), line...)
+		dst = m.Time.UTC().AppendFormat(dst, rfc3339NanoFixed)
+		dst = append(dst, ' ')
 	}
-	return line
+	if opts.Details {
+		dst = append(append(dst, attrsPrefix(m.Attrs)...), ' ')
+	}
+	return append(dst, m.Line...)
 }
 
 // attrsPrefix is "k=v,k2=v2", keys sorted and query-escaped as dockerd.
@@ -93,24 +96,37 @@ func (s *Server) containerLogs(w *respWriter, r *http.Request) error {
 		w.Flush()
 		return nil
 	}
+	// One reused buffer per request and a 64 KiB writer: a big log is
+	// millions of short lines, and per-line allocations and small writes
+	// would dominate.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf []byte
 	emit := func(m LogMessage) error {
-		line := formatLogLine(m, opts)
+		buf = buf[:0]
 		if mux {
-			st := stdcopy.Stdout
-			if m.Stream == "stderr" {
-				st = stdcopy.Stderr
-			}
-			line = frame(st, line)
+			buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
 		}
-		if _, err := w.Write(line); err != nil {
+		buf = appendLogLine(buf, m, opts)
+		if mux {
+			buf[0] = byte(stdcopy.Stdout)
+			if m.Stream == "stderr" {
+				buf[0] = byte(stdcopy.Stderr)
+			}
+			binary.BigEndian.PutUint32(buf[4:8], uint32(len(buf)-8))
+		}
+		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
 		if opts.Follow {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
 			w.Flush()
 		}
 		return nil
 	}
 	err = s.backend.ContainerLogs(r.Context(), r.PathValue("name"), opts, start, emit)
+	bw.Flush()
 	if err != nil && w.started() && mux {
 		w.Write(frame(stdcopy.Systemerr, []byte(fmt.Sprintf("Error grabbing logs: %v\n", err))))
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -25,10 +26,20 @@ func newLogsCommand(c *Cli) *cobra.Command {
 				return err
 			}
 			defer rc.Close()
+			// A whole log going to a file or a pipe is written in large
+			// blocks; on a terminal, or when following, each line goes out
+			// as it comes (and stdout/stderr keep their interleaving).
+			out, errOut := c.out, c.err
+			if !o.Follow && !c.isTerminalOut() {
+				bo, be := bufio.NewWriterSize(c.out, 64<<10), bufio.NewWriterSize(c.err, 64<<10)
+				defer bo.Flush()
+				defer be.Flush()
+				out, errOut = bo, be
+			}
 			if ins.Container.Config != nil && ins.Container.Config.Tty {
-				_, err = copyAll(c.out, rc)
+				_, err = copyAll(out, rc)
 			} else {
-				_, err = stdcopy.StdCopy(c.out, c.err, rc)
+				_, err = stdcopy.StdCopy(out, errOut, rc)
 			}
 			return err
 		},

@@ -15,9 +15,12 @@ import (
 // Message is one decoded log entry.
 type Message struct {
 	Stream string
-	Line   []byte // the "log" field; ends in '\n' unless the entry is a partial line
-	Time   time.Time
-	Attrs  map[string]string
+	// Line is the "log" field; it ends in '\n' unless the entry is a partial
+	// line. It is only valid during the emit call that receives it: the
+	// reader reuses its buffer for the next entry.
+	Line  []byte
+	Time  time.Time
+	Attrs map[string]string
 }
 
 func appendEntry(buf []byte, stream string, line []byte, t time.Time) []byte {
@@ -83,20 +86,73 @@ func decodeFast(data []byte, m *Message) error {
 			}
 			m.Line = line
 		case "stream":
-			if !plain(val) {
-				return errUnusual
+			switch string(val) { // no allocation: the names are constants
+			case "stdout":
+				m.Stream = "stdout"
+			case "stderr":
+				m.Stream = "stderr"
+			default:
+				if !plain(val) {
+					return errUnusual
+				}
+				m.Stream = string(val)
 			}
-			m.Stream = string(val)
 		case "time":
-			t, err := time.Parse(time.RFC3339Nano, string(val))
-			if err != nil {
-				return errUnusual
+			t, ok := parseUTCTime(val)
+			if !ok {
+				var err error
+				if t, err = time.Parse(time.RFC3339Nano, string(val)); err != nil {
+					return errUnusual
+				}
 			}
 			m.Time = t
 		default:
 			return errUnusual
 		}
 	}
+}
+
+// parseUTCTime parses the form the writer produces,
+// "2006-01-02T15:04:05.999999999Z" (UTC, 0 to 9 fraction digits), without
+// time.Parse's generality: it is most of the cost of reading a big log.
+func parseUTCTime(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) (int, bool) {
+		n := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	min, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := b[19 : len(b)-1]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) > 10 || len(frac) < 2 {
+			return time.Time{}, false
+		}
+		n, ok := num(frac[1:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(frac) - 1; i < 9; i++ {
+			n *= 10
+		}
+		nsec = n
+	}
+	return time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC), true
 }
 
 // scanKey reads `"key":` and returns the key.

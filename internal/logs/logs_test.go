@@ -239,3 +239,26 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	w.Close()
 }
+
+func TestParseUTCTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-23T19:56:01.123456789Z",
+		"2026-11-23T19:56:01.1Z",
+		"2026-11-23T19:56:01Z",
+		"2024-02-29T00:00:00.000001Z",
+	} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := parseUTCTime([]byte(s))
+		if !ok || !got.Equal(want) {
+			t.Errorf("parseUTCTime(%q) = %v, %v; want %v", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"2026-11-23T19:56:01+01:00", "2026-13-23T19:56:01Z", "garbage-that-is-long-enough", "2026-11-23T19:56:01.Z"} {
+		if _, ok := parseUTCTime([]byte(s)); ok {
+			t.Errorf("parseUTCTime(%q) accepted it; the reader must fall back to time.Parse", s)
+		}
+	}
+}
