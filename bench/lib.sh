@@ -57,7 +57,8 @@ bench_init() {
 	BENCH_RUNC_ROOT=$BENCH_DIR/runc-root
 	export BENCH_DIR BENCH_OUT BENCH_BIN BENCH_SOCK BENCH_DATA BENCH_EXEC BENCH_ROOTFS BENCH_BUNDLE BENCH_RUNC_ROOT
 	trap bench_teardown EXIT
-	trap 'exit 130' INT TERM
+	trap 'log "interrupted (SIGINT)"; exit 130' INT
+	trap 'log "interrupted (SIGTERM)"; exit 143' TERM
 
 	if [ -z "${BERTH_BIN_DIR:-}" ]; then
 		log "building berth into $BENCH_BIN"
@@ -78,7 +79,7 @@ bench_init() {
 	log "starting berth daemon on $BENCH_SOCK"
 	mkdir -p "$BENCH_DATA" "$BENCH_EXEC"
 	setsid "$BENCH_BIN/berth" daemon -H "unix://$BENCH_SOCK" --data-root "$BENCH_DATA" \
-		--exec-root "$BENCH_EXEC" --runtime runc >"$BENCH_DIR/berth.log" 2>&1 </dev/null &
+		--exec-root "$BENCH_EXEC" --runtime "${BENCH_RUNTIME:-runc}" >"$BENCH_DIR/berth.log" 2>&1 </dev/null &
 	BERTH_PID=$!
 	echo "$BERTH_PID" >"$BENCH_DIR/berth.pid"
 	export BERTH_PID
@@ -124,6 +125,7 @@ peers_rm_all() {
 bench_teardown() {
 	local rc=$?
 	trap - EXIT
+	trap '' PIPE # a reader that went away must not cut the cleanup short
 	[ -n "${BENCH_DIR:-}" ] || return $rc
 	log "teardown"
 	berth_rm_all
@@ -184,8 +186,8 @@ pids_matching() {
 	done
 }
 
-# hf NAME -- "label" "command" ["label" "command"...]: one hyperfine run over all commands,
-# exported to $BENCH_OUT/NAME.json. Extra hyperfine flags go before "--".
+# hf NAME [FLAGS] -- "label" "command" ["label" "command"...]: one hyperfine run over all
+# commands (each checked once by preflight first), exported to $BENCH_OUT/NAME.json.
 hf() {
 	local name=$1
 	shift
@@ -193,12 +195,34 @@ hf() {
 	while [ "$1" != -- ]; do flags+=("$1"); shift; done
 	shift
 	local -a args=()
-	while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
-	hyperfine -N --style basic "${flags[@]}" --export-json "$BENCH_OUT/$name.json" "${args[@]}" >&2
+	while [ $# -gt 0 ]; do
+		preflight "$name/$1" "$2" && args+=(-n "$1" "$2")
+		shift 2
+	done
+	[ ${#args[@]} -gt 0 ] || { echo '{"results":[]}' >"$BENCH_OUT/$name.json"; return 0; }
+	hyperfine -N --style basic "${flags[@]}" --export-json "$BENCH_OUT/$name.json" "${args[@]}" >&2 || {
+		log "FAILED $name: hyperfine aborted (a command failed during the runs)"
+		printf -- '- %s: hyperfine aborted: a command failed during the timed runs (it passed its first run)\n' "$name" >>"$BENCH_OUT/failures.md"
+	}
+}
+
+# preflight LABEL CMDSTRING: run the command once (killed after 60 s). A command that fails or
+# hangs would make hyperfine abort or wait forever, so hf leaves it out and the failure is
+# written, with the command and its output, to failures.md next to the results.
+preflight() {
+	local label=$1 cmd=$2 out rc
+	out=$(timeout -s KILL 60 sh -c "$cmd" 2>&1 >/dev/null </dev/null)
+	rc=$?
+	[ $rc -eq 0 ] && return 0
+	[ $rc -eq 137 ] && out="(killed after 60 s: hung) $out"
+	log "FAILED $label: exit $rc: $cmd: $out"
+	printf -- '- %s: `%s` exited %s: %s\n' "$label" "$cmd" "$rc" "$(echo "$out" | tr '\n' ' ' | cut -c1-400)" >>"$BENCH_OUT/failures.md"
+	return 1
 }
 
 # median_ms NAME LABEL: the median (ms) of one command in a hyperfine export.
 median_ms() {
+	[ -s "$BENCH_OUT/$1.json" ] || return 0
 	jq -r --arg l "$2" '.results[] | select(.command == $l) | .median * 1000' "$BENCH_OUT/$1.json"
 }
 
@@ -224,11 +248,11 @@ render_table() {
 		tv=t; gsub(/[^0-9.]/, "", tv)
 		ratio="—"; met="?"
 		if (t ~ /x$/) {
-			if (b != "" && bv != "" && bv > 0) { r=b/bv; ratio=sprintf("%.2fx", r); met=(r <= tv+0 ? "yes" : "**no**") }
+			if (b != "" && bv != "" && bv > 0) { r=b/bv; ratio=sprintf("%.3gx", r); met=(r <= tv+0 ? "yes" : "**no**") }
 		} else if (b != "") { met=(b+0 <= tv+0 ? "yes" : "**no**") }
 		base=(bn == "" ? "—" : (bv == "" ? bn : bn ": " fmt(bv, u)))
 		if (b == "") met="**failed**"
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s %s | %s |\n", id, lab, fmt(b, u), fmt(d, u), fmt(p, u), base, ratio, t, (t ~ /x$/ ? "" : u), met
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", id, lab, fmt(b, u), fmt(d, u), fmt(p, u), base, ratio, (t ~ /x$/ ? t : t " " u), met
 	}' "$BENCH_OUT/results.tsv"
 }
 
