@@ -98,6 +98,11 @@ func (s *Server) containerChanges(w *respWriter, r *http.Request) error {
 }
 
 func (s *Server) containerResize(w *respWriter, r *http.Request) error {
+	return resize(w, r, func(h, wd uint) error { return s.backend.ContainerResize(r.Context(), r.PathValue("name"), h, wd) })
+}
+
+// resize reads the h and w query parameters and applies them.
+func resize(w *respWriter, r *http.Request, apply func(h, w uint) error) error {
 	h, err := uintParam(r, "h", "height")
 	if err != nil {
 		return err
@@ -106,7 +111,7 @@ func (s *Server) containerResize(w *respWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.backend.ContainerResize(r.Context(), r.PathValue("name"), h, wd); err != nil {
+	if err := apply(h, wd); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

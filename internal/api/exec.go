@@ -53,19 +53,7 @@ func (s *Server) execStart(w *respWriter, r *http.Request) error {
 }
 
 func (s *Server) execResize(w *respWriter, r *http.Request) error {
-	h, err := uintParam(r, "h", "height")
-	if err != nil {
-		return err
-	}
-	wd, err := uintParam(r, "w", "width")
-	if err != nil {
-		return err
-	}
-	if err := s.backend.ExecResize(r.Context(), r.PathValue("id"), h, wd); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusOK)
-	return nil
+	return resize(w, r, func(h, wd uint) error { return s.backend.ExecResize(r.Context(), r.PathValue("id"), h, wd) })
 }
 
 func (s *Server) execInspect(w *respWriter, r *http.Request) error {

@@ -79,21 +79,33 @@ func newStopCommand(c *Cli) *cobra.Command {
 		Short: "Stop one or more running containers",
 		Args:  requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := client.ContainerStopOptions{Signal: signal}
-			if cmd.Flags().Changed("timeout") {
-				opts.Timeout = &timeout
-			}
+			opts := client.ContainerStopOptions{Signal: signal, Timeout: timeoutIfSet(cmd, &timeout)}
 			return forEach(cmd.Context(), c, args, true, func(ctx context.Context, api *client.Client, n string) error {
 				_, err := api.ContainerStop(ctx, n, opts)
 				return err
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&signal, "signal", "s", "", "Signal to send to the container")
-	cmd.Flags().IntVarP(&timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
-	cmd.Flags().IntVar(&timeout, "time", 0, "Seconds to wait before killing the container (deprecated: use --timeout)")
-	_ = cmd.Flags().MarkHidden("time")
+	addStopFlags(cmd, &signal, &timeout)
 	return cmd
+}
+
+// addStopFlags adds stop's and restart's -s/--signal and -t/--timeout
+// (with docker's hidden, deprecated --time).
+func addStopFlags(cmd *cobra.Command, signal *string, timeout *int) {
+	cmd.Flags().StringVarP(signal, "signal", "s", "", "Signal to send to the container")
+	cmd.Flags().IntVarP(timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
+	cmd.Flags().IntVar(timeout, "time", 0, "Seconds to wait before killing the container (deprecated: use --timeout)")
+	_ = cmd.Flags().MarkHidden("time")
+}
+
+// timeoutIfSet is the timeout when the user gave one, else nil (the
+// container's own stop timeout applies).
+func timeoutIfSet(cmd *cobra.Command, timeout *int) *int {
+	if cmd.Flags().Changed("timeout") || cmd.Flags().Changed("time") {
+		return timeout
+	}
+	return nil
 }
 
 func newRestartCommand(c *Cli) *cobra.Command {
@@ -104,20 +116,14 @@ func newRestartCommand(c *Cli) *cobra.Command {
 		Short: "Restart one or more containers",
 		Args:  requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := client.ContainerRestartOptions{Signal: signal}
-			if cmd.Flags().Changed("timeout") || cmd.Flags().Changed("time") {
-				opts.Timeout = &timeout
-			}
+			opts := client.ContainerRestartOptions{Signal: signal, Timeout: timeoutIfSet(cmd, &timeout)}
 			return forEach(cmd.Context(), c, args, true, func(ctx context.Context, api *client.Client, n string) error {
 				_, err := api.ContainerRestart(ctx, n, opts)
 				return err
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&signal, "signal", "s", "", "Signal to send to the container")
-	cmd.Flags().IntVarP(&timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
-	cmd.Flags().IntVar(&timeout, "time", 0, "Seconds to wait before killing the container (deprecated: use --timeout)")
-	_ = cmd.Flags().MarkHidden("time")
+	addStopFlags(cmd, &signal, &timeout)
 	return cmd
 }
 
