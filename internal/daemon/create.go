@@ -12,6 +12,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/docker/go-units"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	apicontainer "github.com/moby/moby/api/types/container"
@@ -41,6 +42,16 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	}
 	if err := validateHostConfig(hc); err != nil {
 		return resp, err
+	}
+	switch hc.Runtime {
+	case "":
+		hc.Runtime = d.rt.Name
+	case "runc", "crun":
+		if _, err := runtime.New(hc.Runtime, ""); err != nil {
+			return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
+		}
+	default:
+		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
 	mergeImageConfig(&cfg, img.Config.Config)
 	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {

@@ -59,6 +59,7 @@ type Daemon struct {
 	execs    map[string]*execSession
 	attaches map[string][]*pendingAttach // attach requests made before start
 	backoff  map[string]time.Duration    // restart back-off per container
+	runtimes map[string]*runtime.Runtime // by name, besides the default rt
 
 	// ctx is cancelled on shutdown; monitors stop watching (the shims and
 	// containers keep running).
@@ -174,6 +175,41 @@ func (d *Daemon) Shutdown() {
 		os.Remove(d.cfg.Pidfile)
 	}
 	d.lock.Close()
+}
+
+// runtimeFor is the OCI runtime the container was created with: a record
+// keeps its runtime's name, so a daemon restarted with another default
+// (or after crun became usable) still manages its running containers.
+func (d *Daemon) runtimeFor(c *container.Container) *runtime.Runtime {
+	name := c.HostConfig.Runtime
+	if name == "" {
+		// A record from before runtimes were recorded: the runtime that
+		// holds the container's state is the one that runs it.
+		name = d.rt.Name
+		for _, n := range []string{"runc", "crun"} {
+			if _, err := os.Stat(filepath.Join(d.cfg.ExecRoot, "runtime", n, c.ID)); err == nil {
+				name = n
+			}
+		}
+	}
+	if name == d.rt.Name {
+		return d.rt
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if rt, ok := d.runtimes[name]; ok {
+		return rt
+	}
+	rt, err := runtime.New(name, filepath.Join(d.cfg.ExecRoot, "runtime", name))
+	if err != nil {
+		d.log.Warn("container's runtime is not available; using the default", "id", c.ID, "runtime", name, "err", err)
+		return d.rt
+	}
+	if d.runtimes == nil {
+		d.runtimes = map[string]*runtime.Runtime{}
+	}
+	d.runtimes[name] = rt
+	return rt
 }
 
 // bundleDir is the container's directory under the exec root (bundle, shim

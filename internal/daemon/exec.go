@@ -188,7 +188,7 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			opts.Stderr = stdframe.NewWriter(conn, stdframe.Stderr)
 		}
 	}
-	p, err := d.rt.Exec(ctx, c.ID, proc, opts)
+	p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, opts)
 	if err != nil {
 		return d.execFailed(s, c, conn, tty, err)
 	}

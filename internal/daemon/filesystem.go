@@ -250,8 +250,8 @@ func (d *Daemon) ContainerCommit(ctx context.Context, ref string, opts api.Commi
 	cfg := *c.Config
 	c.Mu.Unlock()
 	if pause {
-		if err := d.rt.Pause(ctx, c.ID); err == nil {
-			defer d.rt.Resume(ctx, c.ID)
+		if err := d.runtimeFor(c).Pause(ctx, c.ID); err == nil {
+			defer d.runtimeFor(c).Resume(ctx, c.ID)
 		}
 	}
 	if opts.Config != nil {

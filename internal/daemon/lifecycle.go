@@ -63,9 +63,9 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, signal string
 		return err
 	}
 	d.containerEvent(c, events.ActionKill, map[string]string{"signal": itoa(int(sig))})
-	if err := d.rt.Kill(ctx, c.ID, sig, false); err == nil {
+	if err := d.runtimeFor(c).Kill(ctx, c.ID, sig, false); err == nil {
 		if paused {
-			d.rt.Resume(ctx, c.ID)
+			d.runtimeFor(c).Resume(ctx, c.ID)
 		}
 		if waitDone(done, t) {
 			d.containerEvent(c, events.ActionStop, nil)
@@ -73,9 +73,9 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, signal string
 		}
 	}
 	d.containerEvent(c, events.ActionKill, map[string]string{"signal": "9"})
-	d.rt.Kill(ctx, c.ID, syscall.SIGKILL, true)
+	d.runtimeFor(c).Kill(ctx, c.ID, syscall.SIGKILL, true)
 	if paused {
-		d.rt.Resume(ctx, c.ID)
+		d.runtimeFor(c).Resume(ctx, c.ID)
 	}
 	if !waitDone(done, 30) {
 		return errdefs.Unavailable("container %s did not exit after SIGKILL", c.ID[:12])
@@ -149,11 +149,11 @@ func (d *Daemon) ContainerKill(ctx context.Context, ref, signal string) error {
 		d.containers.Save(c)
 	}
 	c.Mu.Unlock()
-	if err := d.rt.Kill(ctx, c.ID, sig, false); err != nil {
+	if err := d.runtimeFor(c).Kill(ctx, c.ID, sig, false); err != nil {
 		return err
 	}
 	if paused && sig == syscall.SIGKILL {
-		d.rt.Resume(ctx, c.ID)
+		d.runtimeFor(c).Resume(ctx, c.ID)
 	}
 	d.containerEvent(c, events.ActionKill, map[string]string{"signal": itoa(int(sig))})
 	return nil
@@ -172,7 +172,7 @@ func (d *Daemon) ContainerPause(ctx context.Context, ref string) error {
 	case c.State.Paused:
 		return errdefs.Conflict("container %s is already paused", c.ID)
 	}
-	if err := d.rt.Pause(ctx, c.ID); err != nil {
+	if err := d.runtimeFor(c).Pause(ctx, c.ID); err != nil {
 		return err
 	}
 	c.State.Paused = true
@@ -191,7 +191,7 @@ func (d *Daemon) ContainerUnpause(ctx context.Context, ref string) error {
 	if !c.State.Running || !c.State.Paused {
 		return errdefs.Conflict("container %s is not paused", c.ID)
 	}
-	if err := d.rt.Resume(ctx, c.ID); err != nil {
+	if err := d.runtimeFor(c).Resume(ctx, c.ID); err != nil {
 		return err
 	}
 	c.State.Paused = false
@@ -254,9 +254,9 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 	done, paused := c.Done, c.State.Paused
 	c.Mu.Unlock()
 	if running {
-		d.rt.Kill(ctx, c.ID, syscall.SIGKILL, true)
+		d.runtimeFor(c).Kill(ctx, c.ID, syscall.SIGKILL, true)
 		if paused {
-			d.rt.Resume(ctx, c.ID)
+			d.runtimeFor(c).Resume(ctx, c.ID)
 		}
 		if !waitDone(done, 30) {
 			return errdefs.Unavailable("could not kill running container %s, cannot remove", c.ID)
@@ -284,7 +284,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		d.containers.Save(c)
 		return errdefs.Conflict("unable to remove filesystem for %s: %v", c.ID, err)
 	}
-	d.rt.Delete(context.Background(), c.ID, true)
+	d.runtimeFor(c).Delete(context.Background(), c.ID, true)
 	os.RemoveAll(bundle)
 	if err := d.containers.Delete(c); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err

@@ -30,7 +30,7 @@ func (d *Daemon) ContainerTop(ctx context.Context, ref, psArgs string) (*apicont
 	if !running {
 		return nil, errdefs.Conflict("container %s is not running", c.ID)
 	}
-	pids, err := d.rt.Ps(ctx, c.ID)
+	pids, err := d.runtimeFor(c).Ps(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 		if err != nil {
 			return resp, err
 		}
-		if err := d.rt.Update(ctx, c.ID, res); err != nil {
+		if err := d.runtimeFor(c).Update(ctx, c.ID, res); err != nil {
 			return resp, errdefs.Invalid("Cannot update container %s: %v", c.ID, err)
 		}
 	}

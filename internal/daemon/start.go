@@ -109,11 +109,12 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		return err
 	}
 	maxSize, maxFile := d.logRotation(c)
+	rt := d.runtimeFor(c)
 	shimCfg := shimproto.Config{
 		ID:              c.ID,
 		Bundle:          bundle,
-		Runtime:         d.rt.Binary,
-		RuntimeRoot:     d.rt.Root,
+		Runtime:         rt.Binary,
+		RuntimeRoot:     rt.Root,
 		Tty:             c.Config.Tty,
 		OpenStdin:       c.Config.OpenStdin,
 		StdinOnce:       c.Config.StdinOnce,
@@ -129,7 +130,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	d.connectPendingAttaches(c)
 	pid, err := shimclient.StartContainer(ctx, bundle)
 	if err != nil {
-		d.rt.Delete(ctx, c.ID, true)
+		d.runtimeFor(c).Delete(ctx, c.ID, true)
 		return errdefs.Invalid("failed to start container: %v", err)
 	}
 	now := time.Now().UTC()

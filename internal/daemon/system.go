@@ -77,7 +77,7 @@ func (d *Daemon) Info(ctx context.Context) (*system.Info, error) {
 		NCPU:               goruntime.NumCPU(),
 		DockerRootDir:      d.cfg.DataRoot,
 		ServerVersion:      d.cfg.Version,
-		Runtimes:           map[string]system.RuntimeWithStatus{d.rt.Name: {Runtime: system.Runtime{Path: d.rt.Binary}}},
+		Runtimes:           availableRuntimes(),
 		DefaultRuntime:     d.rt.Name,
 		InitBinary:         "docker-init",
 		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
@@ -185,6 +185,17 @@ func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
 
 func (d *Daemon) SubscribeEvents(since, until time.Time, f filters.Args) ([]events.Message, <-chan events.Message, func()) {
 	return d.events.Subscribe(since, until, f)
+}
+
+// availableRuntimes lists the OCI runtimes installed here (`--runtime`).
+func availableRuntimes() map[string]system.RuntimeWithStatus {
+	out := map[string]system.RuntimeWithStatus{}
+	for _, name := range []string{"runc", "crun"} {
+		if path, err := exec.LookPath(name); err == nil {
+			out[name] = system.RuntimeWithStatus{Runtime: system.Runtime{Path: path}}
+		}
+	}
+	return out
 }
 
 var apiListAllWithSize = api.ContainerListOptions{All: true, Size: true}

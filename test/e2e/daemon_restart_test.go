@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -133,4 +134,28 @@ func TestDaemonGracefulRestart(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("start -a ctr-b after restart: %s", r)
 	}
+}
+
+// A container keeps the runtime it was created with: a daemon restarted
+// with another default runtime still execs into, stops and removes it.
+func TestContainerKeepsItsRuntimeAcrossRestart(t *testing.T) {
+	other := map[string]string{"runc": "crun", "crun": "runc"}[runtimeBin]
+	if _, err := exec.LookPath(other); err != nil {
+		t.Skipf("needs %s besides %s", other, runtimeBin)
+	}
+	d := startDaemon(t)
+	d.busybox(t)
+	id := d.runD(t, "busybox", "sleep", "300")
+	d.mu.Lock()
+	d.extra = append(d.extra, "--runtime", other)
+	d.mu.Unlock()
+	d.restart(t)
+	if got := d.inspect(t, id, "{{.HostConfig.Runtime}}"); got != runtimeBin {
+		t.Fatalf("HostConfig.Runtime = %q, want %q (the runtime it was created with)", got, runtimeBin)
+	}
+	if out := d.must(t, "exec", id, "echo", "still-managed"); out != "still-managed\n" {
+		t.Fatalf("exec after the restart = %q", out)
+	}
+	d.must(t, "stop", "-t", "1", id)
+	d.must(t, "rm", id)
 }
