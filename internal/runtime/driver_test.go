@@ -296,8 +296,10 @@ func TestRuncOptionsInForce(t *testing.T) {
 	if err := rt.Start(ctx, id); err != nil {
 		t.Fatalf("start: %v", err)
 	}
+	// The rlimit is read from the container's init (/proc/1/limits): that
+	// is what the spec sets; an exec's own limits are the runtime's business.
 	proc, err := ExecProcessSpec(spec, rootfs, &container.ExecCreateRequest{Cmd: []string{"sh", "-c",
-		`id -u; cat /data/f; hostname; ulimit -n; touch /run/ok && echo tmpfs-ok; touch /x 2>/dev/null || echo rootfs-ro; touch /data/g 2>/dev/null || echo bind-ro; test -e /dev/loop-control -o -e /dev/kmsg && echo hostdev`}})
+		`id -u; cat /data/f; hostname; awk '/Max open files/ {print $4}' /proc/1/limits; touch /run/ok && echo tmpfs-ok; touch /x 2>/dev/null || echo rootfs-ro; touch /data/g 2>/dev/null || echo bind-ro; test -e /dev/loop-control -o -e /dev/kmsg && echo hostdev`}})
 	if err != nil {
 		t.Fatal(err)
 	}
