@@ -1,9 +1,7 @@
 package main
 
 import (
-	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+	"github.com/berth-dev/berth/internal/jsonstr"
 )
 
 // flatJSONStrings parses one flat JSON object (a runtime log line) and
@@ -70,68 +68,10 @@ func skipSpace(b []byte, p int) int {
 // jsonString decodes the JSON string starting at b[0] and returns it with
 // the number of bytes it took.
 func jsonString(b []byte) (string, int, bool) {
-	if len(b) == 0 || b[0] != '"' {
+	raw, n, ok := jsonstr.Scan(b)
+	if !ok {
 		return "", 0, false
 	}
-	var out []byte
-	for i := 1; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '"':
-			return string(out), i + 1, true
-		case c < 0x20:
-			return "", 0, false
-		case c != '\\':
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(b) {
-			return "", 0, false
-		}
-		switch b[i] {
-		case '"', '\\', '/':
-			out = append(out, b[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(b[i+1:])
-			if !ok {
-				return "", 0, false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-					r2, ok = hex4(b[i+3:])
-				}
-				if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", 0, false
-		}
-	}
-	return "", 0, false
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
-	return rune(v), err == nil
+	out, ok := jsonstr.Unquote(raw, nil)
+	return string(out), n, ok
 }

@@ -5,9 +5,8 @@ package logs
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
+	"github.com/berth-dev/berth/internal/jsonstr"
 	"time"
-	"unicode/utf8"
 
 	"github.com/berth-dev/berth/internal/logs/logwriter"
 )
@@ -73,14 +72,14 @@ func decodeFast(data []byte, m *Message) error {
 			return errUnusual
 		}
 		p += n
-		val, n, ok := scanString(data[p:])
+		val, n, ok := jsonstr.Scan(data[p:])
 		if !ok {
 			return errUnusual
 		}
 		p += n
 		switch key {
 		case "log":
-			line, ok := unquote(val, m.Line[:0])
+			line, ok := jsonstr.Unquote(val, m.Line[:0])
 			if !ok {
 				return errUnusual
 			}
@@ -168,22 +167,6 @@ func scanKey(b []byte) (string, int, bool) {
 	return "", 0, false
 }
 
-// scanString returns the raw (still escaped) content of the string at b[0].
-func scanString(b []byte) ([]byte, int, bool) {
-	if len(b) == 0 || b[0] != '"' {
-		return nil, 0, false
-	}
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return b[1:i], i + 1, true
-		}
-	}
-	return nil, 0, false
-}
-
 func plain(b []byte) bool {
 	for _, c := range b {
 		if c == '\\' {
@@ -191,67 +174,4 @@ func plain(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// unquote decodes JSON string escapes of raw into dst.
-func unquote(raw, dst []byte) ([]byte, bool) {
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return nil, false
-		}
-		switch raw[i] {
-		case 'n':
-			dst = append(dst, '\n')
-		case 't':
-			dst = append(dst, '\t')
-		case 'r':
-			dst = append(dst, '\r')
-		case '"', '\\', '/':
-			dst = append(dst, raw[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'u':
-			r, ok := hex4(raw[i+1:])
-			if !ok {
-				return nil, false
-			}
-			i += 4
-			if utf16Surrogate(r) {
-				if i+6 < len(raw)+0 && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					if r2, ok := hex4(raw[i+3:]); ok && r2 >= 0xDC00 && r2 <= 0xDFFF && r < 0xDC00 {
-						r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
-						i += 6
-						dst = utf8.AppendRune(dst, r)
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			return nil, false
-		}
-	}
-	return dst, true
-}
-
-func utf16Surrogate(r rune) bool { return r >= 0xD800 && r <= 0xDFFF }
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	return rune(v), true
 }
