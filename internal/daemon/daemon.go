@@ -174,6 +174,13 @@ func (d *Daemon) Shutdown() {
 	if d.cfg.Pidfile != "" {
 		os.Remove(d.cfg.Pidfile)
 	}
+	// The cgroup parent of our containers: removing it only succeeds when
+	// no container (of this or another daemon) is left in it.
+	if dirs, err := filepath.Glob("/sys/fs/cgroup/*/berth"); err == nil {
+		for _, dir := range append(dirs, "/sys/fs/cgroup/berth") {
+			os.Remove(dir)
+		}
+	}
 	d.lock.Close()
 }
 
