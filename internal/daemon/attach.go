@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/container"
@@ -18,12 +19,15 @@ import (
 )
 
 // pendingAttach is a client attached to a container that has not started
-// yet (docker run attaches before it starts). Start connects it to the shim
-// before the process runs, so no early output is lost.
+// yet (docker run attaches before it starts). It is registered before the
+// client gets its upgrade answer (the client starts the container right
+// after), and start connects it to the shim before the process runs, so no
+// early output is lost.
 type pendingAttach struct {
-	opts api.AttachOptions
-	file *os.File      // the client's connection, when it can be handed to the shim
-	shim chan net.Conn // receives the shim connection to relay, or is closed
+	opts  api.AttachOptions
+	ready chan struct{} // closed once the hijack is done and file is set
+	file  *os.File      // the client's connection, when it can be handed to the shim
+	shim  chan net.Conn // receives the shim connection to relay, or is closed
 }
 
 // ContainerAttach streams the container's stdio over the hijacked
@@ -41,9 +45,16 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		return errdefs.Invalid("Invalid detach keys (%s) provided", opts.DetachKeys)
 	}
 	c.Mu.Lock()
-	tty, paused := c.Config.Tty, c.State.Paused
+	tty, paused, running := c.Config.Tty, c.State.Paused, c.State.Running
 	if !c.Config.OpenStdin {
 		opts.Stdin = false
+	}
+	var pending *pendingAttach
+	if !paused && !running {
+		pending = &pendingAttach{opts: opts, ready: make(chan struct{}), shim: make(chan net.Conn, 1)}
+		d.mu.Lock()
+		d.attaches[c.ID] = append(d.attaches[c.ID], pending)
+		d.mu.Unlock()
 	}
 	c.Mu.Unlock()
 	if paused {
@@ -51,6 +62,10 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	}
 	conn, err := hijack(tty)
 	if err != nil {
+		if pending != nil {
+			d.dropPendingAttach(c.ID, pending)
+			close(pending.ready)
+		}
 		return err
 	}
 	// Closing our descriptor leaves a stream handed to the shim open.
@@ -63,10 +78,8 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		}
 	}
 
-	c.Mu.Lock()
-	if c.State.Running {
+	if pending == nil {
 		bundle := d.bundleDir(c.ID)
-		c.Mu.Unlock()
 		if file != nil && shimclient.AttachFd(ctx, bundle, file, opts.Stdout, opts.Stderr) == nil {
 			return nil
 		}
@@ -77,12 +90,8 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		d.relayAttach(c, conn, shimConn, opts.Stdin, keys)
 		return nil
 	}
-	pending := &pendingAttach{opts: opts, file: file, shim: make(chan net.Conn, 1)}
-	d.mu.Lock()
-	d.attaches[c.ID] = append(d.attaches[c.ID], pending)
-	d.mu.Unlock()
-	c.Mu.Unlock()
-
+	pending.file = file
+	close(pending.ready)
 	var shimConn net.Conn
 	select {
 	case shimConn = <-pending.shim:
@@ -128,6 +137,13 @@ func (d *Daemon) connectPendingAttaches(c *container.Container) {
 	ctx := context.Background()
 	bundle := d.bundleDir(c.ID)
 	for _, p := range list {
+		// The client's upgrade answer may still be on its way.
+		select {
+		case <-p.ready:
+		case <-time.After(5 * time.Second):
+			close(p.shim)
+			continue
+		}
 		if p.file != nil && shimclient.AttachFd(ctx, bundle, p.file, p.opts.Stdout, p.opts.Stderr) == nil {
 			close(p.shim)
 			continue
