@@ -26,6 +26,7 @@ import (
 type pendingAttach struct {
 	opts  api.AttachOptions
 	ready chan struct{} // closed once the hijack is done and file is set
+	gone  bool          // the hijack failed: nobody waits for this attach
 	file  *os.File      // the client's connection, when it can be handed to the shim
 	shim  chan net.Conn // receives the shim connection to relay, or is closed
 }
@@ -64,6 +65,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	if err != nil {
 		if pending != nil {
 			d.dropPendingAttach(c.ID, pending)
+			pending.gone = true
 			close(pending.ready)
 		}
 		return err
@@ -142,6 +144,9 @@ func (d *Daemon) connectPendingAttaches(c *container.Container) {
 		case <-p.ready:
 		case <-time.After(5 * time.Second):
 			close(p.shim)
+			continue
+		}
+		if p.gone {
 			continue
 		}
 		if p.file != nil && shimclient.AttachFd(ctx, bundle, p.file, p.opts.Stdout, p.opts.Stderr) == nil {
