@@ -194,6 +194,12 @@ func removeCgroups(ids []string) {
 	for _, dir := range dirs {
 		removeCgroupTree(dir)
 	}
+	// The daemons' shared parent goes too once it is empty (rmdir refuses
+	// otherwise, so another daemon's containers are safe).
+	parents, _ := filepath.Glob("/sys/fs/cgroup/*/berth")
+	for _, p := range append(parents, "/sys/fs/cgroup/berth") {
+		os.Remove(p)
+	}
 }
 
 func cgroupNamesContainer(name string, ids []string) bool {
