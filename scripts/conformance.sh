@@ -36,20 +36,23 @@ if [ -z "$berth" ]; then
 	berth=$work/bin/berth
 fi
 
-# A free loopback port: bind :0, read what the kernel gave.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$berth" registry serve --addr "127.0.0.1:$port" --data-root "$work/data" >"$work/server.log" 2>&1 </dev/null &
+# Port 0: the kernel picks a free loopback port; the server prints the address it got.
+"$berth" registry serve --addr 127.0.0.1:0 --data-root "$work/data" >"$work/server.log" 2>&1 </dev/null &
 pid=$!
+addr=
 for _ in $(seq 100); do
-	curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+	addr=$(sed -n 's/^berth registry listening on \([^ ]*\) .*/\1/p' "$work/server.log")
+	[ -n "$addr" ] && break
+	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
+[ -n "$addr" ] || { cat "$work/server.log"; echo "conformance: the registry did not start"; exit 1; }
 
 mkdir -p "$results"
 status=0
 (
 	cd "$work"
-	export OCI_REGISTRY="127.0.0.1:$port" OCI_TLS=disabled OCI_VERSION=1.1
+	export OCI_REGISTRY="$addr" OCI_TLS=disabled OCI_VERSION=1.1
 	export OCI_REPO1=myorg/myrepo OCI_REPO2=myorg/other OCI_RESULTS_DIR="$results" OCI_LOG=error
 	export OCI_API_PULL=true OCI_API_PUSH=true OCI_API_REFERRER=true
 	export OCI_API_BLOBS_ATOMIC=true OCI_API_BLOBS_DELETE=true OCI_API_BLOBS_DIGEST_HEADER=true
