@@ -108,7 +108,7 @@ func runRegistryServe(ctx context.Context, c *Cli, o registryServeOptions) error
 func newRegistryGCCommand(c *Cli) *cobra.Command {
 	var dataRoot string
 	var dryRun bool
-	var grace time.Duration
+	var grace, uploadTTL time.Duration
 	cmd := &cobra.Command{
 		Use: "gc [OPTIONS]", Short: "Remove blobs no manifest references", Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -116,7 +116,7 @@ func newRegistryGCCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := gc.Run(store, gc.Options{DryRun: dryRun, Grace: grace,
+			res, err := gc.Run(store, gc.Options{DryRun: dryRun, Grace: grace, UploadTTL: uploadTTL,
 				Log: func(f string, a ...any) { fmt.Fprintf(c.out, f+"\n", a...) }})
 			if err != nil {
 				return err
@@ -125,8 +125,8 @@ func newRegistryGCCommand(c *Cli) *cobra.Command {
 			if dryRun {
 				verb = "would delete"
 			}
-			fmt.Fprintf(c.out, "%d blobs marked, %s %d blobs (%d bytes), %d repository links\n",
-				res.Marked, verb, len(res.Deleted), res.FreedBytes, res.RemovedLinks)
+			fmt.Fprintf(c.out, "%d blobs marked, %s %d blobs (%d bytes), %d repository links, %d stale uploads\n",
+				res.Marked, verb, len(res.Deleted), res.FreedBytes, res.RemovedLinks, res.ExpiredUploads)
 			return nil
 		},
 	}
@@ -134,5 +134,6 @@ func newRegistryGCCommand(c *Cli) *cobra.Command {
 	f.StringVar(&dataRoot, "data-root", "/var/lib/berth-registry", "Directory of the registry's content")
 	f.BoolVar(&dryRun, "dry-run", false, "Only print what would be deleted")
 	f.DurationVar(&grace, "grace", 10*time.Minute, "Keep unreferenced content newer than this (pushes in flight)")
+	f.DurationVar(&uploadTTL, "upload-ttl", 24*time.Hour, "Remove upload sessions idle for longer than this (0: never)")
 	return cmd
 }

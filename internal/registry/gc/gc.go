@@ -24,16 +24,20 @@ type Options struct {
 	DryRun bool
 	// Grace keeps unreferenced content younger than this (a push in flight).
 	Grace time.Duration
+	// UploadTTL expires upload sessions untouched for that long (0: never). An active
+	// session's data file is written by every chunk, so only abandoned ones age.
+	UploadTTL time.Duration
 	// Log, when set, is told about every blob that is (or would be) removed.
 	Log func(format string, args ...any)
 }
 
 // Result sums up a collection.
 type Result struct {
-	Marked       int
-	Deleted      []digest.Digest
-	FreedBytes   int64
-	RemovedLinks int
+	Marked         int
+	Deleted        []digest.Digest
+	FreedBytes     int64
+	RemovedLinks   int
+	ExpiredUploads int
 }
 
 // Run collects the store's garbage.
@@ -111,7 +115,35 @@ func Run(store *storage.Store, opts Options) (Result, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return res, err
+	}
+	if opts.UploadTTL > 0 {
+		res.ExpiredUploads, err = expireUploads(store, time.Now().Add(-opts.UploadTTL), opts.DryRun)
+	}
 	return res, err
+}
+
+// expireUploads removes upload data (sessions and leftovers of monolithic uploads) not
+// written since before cutoff.
+func expireUploads(store *storage.Store, cutoff time.Time, dryRun bool) (int, error) {
+	dir := filepath.Join(store.Root(), "uploads")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() || fi.ModTime().After(cutoff) {
+			continue
+		}
+		n++
+		if !dryRun {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return n, nil
 }
 
 // mark returns every digest some manifest of some repository needs, manifests included.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -72,9 +73,25 @@ func TestCollectKeepsReferencedAndInFlight(t *testing.T) {
 		t.Fatal("dry run deleted a blob")
 	}
 
-	res, err := Run(s, Options{Grace: time.Hour})
+	// An abandoned session from yesterday.
+	stale, err := us.Start("app")
 	if err != nil {
 		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(filepath.Join(s.Root(), "uploads", stale.ID), old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := Run(s, Options{Grace: time.Hour, UploadTTL: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExpiredUploads != 1 {
+		t.Fatalf("expired %d uploads, want the stale one only", res.ExpiredUploads)
+	}
+	if _, err := us.Append(stale, 0, bytes.NewReader([]byte("late"))); err == nil {
+		t.Fatal("an expired session took more data")
 	}
 	if !slices.Equal(res.Deleted, []digest.Digest{orphan}) || res.RemovedLinks != 1 {
 		t.Fatalf("deleted %v (%d links), want only %s", res.Deleted, res.RemovedLinks, orphan)
