@@ -54,6 +54,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
 	mergeImageConfig(&cfg, img.Config.Config)
+	mountPoints, err := d.resolveMounts(&cfg, hc)
+	if err != nil {
+		return resp, err
+	}
 	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {
 		return resp, errdefs.Invalid("no command specified")
 	}
@@ -83,6 +87,8 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		Config:     &cfg,
 		HostConfig: hc,
 		ImageID:    img.ID.String(),
+
+		MountPoints: mountPoints,
 	}
 	if err := d.containers.Add(c); err != nil {
 		return resp, err

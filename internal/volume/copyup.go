@@ -18,6 +18,8 @@ import (
 // A non-empty dst, or an image without that directory, is left as is.
 // It reports whether it copied.
 func CopyUp(src, dst string) (bool, error) {
+	// "/." follows src when it is a symlink (a /proc/self/fd path).
+	src = filepath.Clean(src) + "/."
 	entries, err := os.ReadDir(dst)
 	if err != nil || len(entries) > 0 {
 		return false, err

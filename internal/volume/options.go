@@ -102,7 +102,7 @@ func mountFlags(o string) (uintptr, string) {
 		"noatime": {false, unix.MS_NOATIME}, "atime": {true, unix.MS_NOATIME},
 		"nodiratime": {false, unix.MS_NODIRATIME}, "relatime": {false, unix.MS_RELATIME},
 		"strictatime": {false, unix.MS_STRICTATIME},
-		"bind": {false, unix.MS_BIND}, "rbind": {false, unix.MS_BIND | unix.MS_REC},
+		"bind":        {false, unix.MS_BIND}, "rbind": {false, unix.MS_BIND | unix.MS_REC},
 		"remount": {false, unix.MS_REMOUNT},
 	}
 	var flags uintptr
