@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/filters"
@@ -14,6 +15,8 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	apivolume "github.com/moby/moby/api/types/volume"
 )
+
+var _ api.VolumeBackend = (*Daemon)(nil)
 
 // volumeRefs counts running containers per volume, for driver-mounted
 // volumes (unmounted when the count drops to zero).
