@@ -134,7 +134,9 @@ func (d *Daemon) resolveMounts(cfg *apicontainer.Config, hc *apicontainer.HostCo
 		}
 		src, err := d.containers.Get(ref)
 		if err != nil {
-			return nil, err
+			// 400, not 404: the docker CLI takes a 404 on create for a
+			// missing image and would try to pull it.
+			return nil, errdefs.As(errdefs.KindInvalid, err)
 		}
 		src.Mu.Lock()
 		inherited := append([]volume.MountPoint(nil), src.MountPoints...)

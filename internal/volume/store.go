@@ -144,6 +144,7 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (v *
 			return nil, false, err
 		}
 	}
+	s.vols[name] = v
 	return v, true, nil
 }
 
