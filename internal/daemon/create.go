@@ -61,6 +61,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err != nil {
 		return resp, err
 	}
+	defer func() {
+		if resp.ID == "" { // not created: its anonymous volumes go too
+			d.removeAnonymousVolumes(mountPoints)
+		}
+	}()
 	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {
 		return resp, errdefs.Invalid("no command specified")
 	}

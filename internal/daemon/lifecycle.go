@@ -270,7 +270,7 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 		return err
 	}
 	if removeVolumes {
-		d.removeAnonymousVolumes(c)
+		d.removeAnonymousVolumes(c.MountPoints)
 	}
 	return nil
 }
@@ -300,7 +300,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 	if c.HostConfig.AutoRemove {
 		// --rm takes the container's anonymous volumes with it, as in
 		// Docker (c has left the store, so this locks only other records).
-		d.removeAnonymousVolumes(c)
+		d.removeAnonymousVolumes(c.MountPoints)
 	}
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/berth-dev/berth/internal/api"
-	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/filters"
 	"github.com/berth-dev/berth/internal/volume"
@@ -192,11 +191,12 @@ func (d *Daemon) volumeUsers() map[string][]string {
 	return out
 }
 
-// removeAnonymousVolumes deletes the anonymous volumes of a removed
-// container (rm -v, --rm) that no other container uses; named ones stay.
-func (d *Daemon) removeAnonymousVolumes(c *container.Container) {
+// removeAnonymousVolumes deletes the anonymous volumes of a removed (or
+// never created) container (rm -v, --rm) that no other container uses;
+// named ones stay.
+func (d *Daemon) removeAnonymousVolumes(mps []volume.MountPoint) {
 	users := d.volumeUsers()
-	for _, mp := range c.MountPoints {
+	for _, mp := range mps {
 		if mp.Type != mount.TypeVolume || len(users[mp.Name]) > 0 {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/container"
@@ -224,6 +225,9 @@ func (d *Daemon) specHostConfig(c *container.Container, rootfs string) (*apicont
 				return nil, err
 			}
 			mounted = append(mounted, mp.Name)
+			d.events.Publish(events.VolumeEventType, events.ActionMount, mp.Name, map[string]string{
+				"container": c.ID, "destination": mp.Destination, "driver": volume.DriverName,
+				"propagation": string(mp.Propagation), "read/write": strconv.FormatBool(mp.RW)})
 		}
 		sm, err := mp.SpecMount()
 		if err != nil {
@@ -287,6 +291,8 @@ func (d *Daemon) releaseVolumes(c *container.Container) {
 	for _, mp := range c.MountPoints {
 		if mp.Added && mp.Type == mount.TypeVolume {
 			names = append(names, mp.Name)
+			d.events.Publish(events.VolumeEventType, events.ActionUnmount, mp.Name, map[string]string{
+				"container": c.ID, "driver": volume.DriverName})
 		}
 	}
 	d.releaseVolumeNames(names)

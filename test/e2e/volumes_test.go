@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -43,6 +44,11 @@ func TestVolumeDataOutlivesContainersAndDaemonKill9(t *testing.T) {
 		t.Fatalf("volume create printed %q", out)
 	}
 	d.must(t, "run", "--rm", "-v", "keep:/d", "busybox", "sh", "-c", "echo persisted > /d/f")
+	ev := d.must(t, "events", "--since", "0", "--until", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10),
+		"--filter", "type=volume", "--format", "{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"destination\"}}")
+	if ev != "create keep \nmount keep /d\nunmount keep \n" {
+		t.Fatalf("volume events:\n%s", ev)
+	}
 	// A volume named in -v that does not exist yet is created on the fly.
 	d.must(t, "run", "--rm", "-v", "implicit:/d", "busybox", "sh", "-c", "echo too > /d/f")
 
@@ -172,6 +178,11 @@ func TestVolumeInUseRefusedOnRm(t *testing.T) {
 	}
 	if r := d.dk("volume", "rm", "-f", "never-existed-"+vol); r.Code != 0 {
 		t.Fatalf("rm -f of a missing volume: %s", r)
+	}
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	ev := d.must(t, "events", "--since", "0", "--until", until, "--filter", "type=volume", "--filter", "volume="+vol, "--format", "{{.Type}} {{.Action}} {{.Actor.ID}}")
+	if ev != "volume create "+vol+"\nvolume destroy "+vol+"\n" {
+		t.Fatalf("volume events:\n%s", ev)
 	}
 }
 
