@@ -375,3 +375,37 @@ func TestVolumePruneGivesBackWhatItReports(t *testing.T) {
 		t.Fatalf("volume directories left: %v", entries)
 	}
 }
+
+// berth's own `volume` commands print what docker's do.
+func TestBerthVolumeCLI(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	vol := uniqueName(t)
+	rmVolumeOnCleanup(t, d, vol)
+	if out, errOut, code := d.berth("volume", "create", "--label", "a=b", "-o", "uid=7", vol); code != 0 || out != vol+"\n" {
+		t.Fatalf("berth volume create: %d %q %q", code, out, errOut)
+	}
+	out, _, _ := d.berth("volume", "ls", "--filter", "name="+vol)
+	if out != "DRIVER    VOLUME NAME\nlocal     "+vol+"\n" {
+		t.Fatalf("berth volume ls:\n%s", out)
+	}
+	if out, _, _ := d.berth("volume", "ls", "-q", "-f", "label=a=b", "--format", "ignored"); !strings.Contains(out, vol+"\n") {
+		t.Fatalf("berth volume ls -q -f label: %q", out)
+	}
+	if out, _, _ := d.berth("volume", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Labels.a}} {{.Options.uid}}", vol); out != vol+" local b 7\n" {
+		t.Fatalf("berth volume inspect -f: %q", out)
+	}
+	ctr := uniqueName(t)
+	d.must(t, "create", "--name", ctr, "-v", vol+":/d", "busybox", "true")
+	d.rmOnCleanup(t, ctr)
+	if _, errOut, code := d.berth("volume", "rm", vol); code != 1 || !strings.Contains(errOut, "volume is in use") {
+		t.Fatalf("berth volume rm in use: %d %q", code, errOut)
+	}
+	d.must(t, "rm", ctr)
+	if out, _, code := d.berth("volume", "rm", vol); code != 0 || out != vol+"\n" {
+		t.Fatalf("berth volume rm: %d %q", code, out)
+	}
+	if _, errOut, code := d.berth("volume", "inspect", vol); code != 1 || !strings.Contains(errOut, "no such volume") {
+		t.Fatalf("berth volume inspect of a removed volume: %d %q", code, errOut)
+	}
+}
