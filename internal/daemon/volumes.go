@@ -195,6 +195,13 @@ func (d *Daemon) volumeUsers() map[string][]string {
 // never created) container (rm -v, --rm) that no other container uses;
 // named ones stay.
 func (d *Daemon) removeAnonymousVolumes(mps []volume.MountPoint) {
+	hasVolume := false
+	for _, mp := range mps {
+		hasVolume = hasVolume || mp.Type == mount.TypeVolume
+	}
+	if !hasVolume {
+		return // the common case: no scan of every record
+	}
 	users := d.volumeUsers()
 	for _, mp := range mps {
 		if mp.Type != mount.TypeVolume || len(users[mp.Name]) > 0 {

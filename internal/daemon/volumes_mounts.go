@@ -126,6 +126,17 @@ func (d *Daemon) resolveMounts(cfg *apicontainer.Config, hc *apicontainer.HostCo
 		add(mp)
 	}
 
+	// --tmpfs: listed in inspect's Mounts (as berth did before volumes);
+	// the spec generator mounts them from HostConfig.Tmpfs.
+	tmpfsDests := make([]string, 0, len(hc.Tmpfs))
+	for dest := range hc.Tmpfs {
+		tmpfsDests = append(tmpfsDests, dest)
+	}
+	sort.Strings(tmpfsDests)
+	for _, dest := range tmpfsDests {
+		add(volume.MountPoint{MountPoint: apicontainer.MountPoint{Type: mount.TypeTmpfs, Destination: dest, RW: true}})
+	}
+
 	for _, from := range hc.VolumesFrom {
 		ref, mode, _ := strings.Cut(from, ":")
 		switch mode {
@@ -166,7 +177,7 @@ func (d *Daemon) resolveMounts(cfg *apicontainer.Config, hc *apicontainer.HostCo
 		if !path.IsAbs(dest) {
 			return nil, errdefs.Invalid("invalid mount config for type \"volume\": invalid mount path: '%s' mount path must be absolute", dest)
 		}
-		if seen[path.Clean(dest)] || hc.Tmpfs[dest] != "" || hasTmpfs(hc, dest) {
+		if seen[path.Clean(dest)] {
 			continue
 		}
 		name, err := getVolume("", nil, map[string]string{volume.AnonymousLabel: ""})
@@ -177,11 +188,6 @@ func (d *Daemon) resolveMounts(cfg *apicontainer.Config, hc *apicontainer.HostCo
 			Destination: dest, Driver: volume.DriverName, RW: true}, Added: true})
 	}
 	return mps, nil
-}
-
-func hasTmpfs(hc *apicontainer.HostConfig, dest string) bool {
-	_, ok := hc.Tmpfs[dest]
-	return ok
 }
 
 func withLabel(labels map[string]string, k, v string) map[string]string {
