@@ -106,6 +106,10 @@ func (s *Server) volumesPrune(w *respWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !versionAtLeast(r, "1.42") && !f.Has("all") {
+		// Before API 1.42 prune took named volumes too (dockerd does the same).
+		f["all"] = []string{"true"}
+	}
 	rep, err := vb.VolumesPrune(r.Context(), f)
 	if err != nil {
 		return err

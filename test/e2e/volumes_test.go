@@ -46,15 +46,31 @@ func TestVolumeDataOutlivesContainersAndDaemonKill9(t *testing.T) {
 	d.must(t, "run", "--rm", "-v", "keep:/d", "busybox", "sh", "-c", "echo persisted > /d/f")
 	ev := d.must(t, "events", "--since", "0", "--until", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10),
 		"--filter", "type=volume", "--format", "{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes \"destination\"}}")
-	if ev != "create keep \nmount keep /d\nunmount keep \n" {
+	if ev != "create keep \nmount keep /d\nunmount keep \n" { // before the others exist
 		t.Fatalf("volume events:\n%s", ev)
 	}
 	// A volume named in -v that does not exist yet is created on the fly.
 	d.must(t, "run", "--rm", "-v", "implicit:/d", "busybox", "sh", "-c", "echo too > /d/f")
+	// A tmpfs volume held by a running container across the kill.
+	d.must(t, "volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "tmp")
+	d.runD(t, "--name", "holder", "-v", "tmp:/t", "busybox", "sh", "-c", "echo in-tmpfs > /t/f; sleep 300")
+	waitFor(t, 10e9, "holder to write", func() bool { return d.dk("exec", "holder", "cat", "/t/f").Code == 0 })
 
 	d.kill9(t)
 	if err := d.start(); err != nil {
 		t.Fatal(err)
+	}
+	// The mount is found again, not replaced by an empty one, and released
+	// when its last user stops.
+	if out := d.must(t, "run", "--rm", "-v", "tmp:/t", "busybox", "cat", "/t/f"); out != "in-tmpfs\n" {
+		t.Fatalf("tmpfs volume after kill -9 = %q", out)
+	}
+	if mountsUnder(filepath.Join(d.dataRoot, "volumes", "tmp")) == nil {
+		t.Fatal("tmpfs volume unmounted while holder still runs")
+	}
+	d.must(t, "rm", "-f", "holder")
+	if m := mountsUnder(filepath.Join(d.dataRoot, "volumes", "tmp")); m != nil {
+		t.Fatalf("tmpfs volume still mounted after its last user stopped: %v", m)
 	}
 	if out := d.must(t, "run", "--rm", "-v", "keep:/d", "busybox", "cat", "/d/f"); out != "persisted\n" {
 		t.Fatalf("volume content after kill -9 = %q", out)
@@ -81,7 +97,7 @@ func TestVolumeDataOutlivesContainersAndDaemonKill9(t *testing.T) {
 	if out := d.must(t, "volume", "ls", "-q", "--filter", "name=impl"); out != "implicit\n" {
 		t.Fatalf("ls --filter name=impl = %q", out)
 	}
-	if out := d.must(t, "volume", "ls", "-q", "--filter", "dangling=true"); out != "implicit\nkeep\n" {
+	if out := d.must(t, "volume", "ls", "-q", "--filter", "dangling=true"); out != "implicit\nkeep\ntmp\n" {
 		t.Fatalf("ls --filter dangling=true = %q", out)
 	}
 	r := d.dk("volume", "inspect", "nosuch")
@@ -407,5 +423,33 @@ func TestBerthVolumeCLI(t *testing.T) {
 	}
 	if _, errOut, code := d.berth("volume", "inspect", vol); code != 1 || !strings.Contains(errOut, "no such volume") {
 		t.Fatalf("berth volume inspect of a removed volume: %d %q", code, errOut)
+	}
+}
+
+// Before API 1.42 `volume prune` removed named volumes too; clients pinned
+// to an old version still get that.
+func TestVolumePruneOldAPIVersion(t *testing.T) {
+	d := startDaemon(t)
+	d.must(t, "volume", "create", "old-api-named")
+	code, body, _ := apiCall(t, d, "POST", "/v1.41/volumes/prune", "", nil)
+	if code != 200 || !strings.Contains(body, `"old-api-named"`) {
+		t.Fatalf("prune with API 1.41: %d %s", code, body)
+	}
+	d.must(t, "volume", "create", "new-api-named")
+	code, body, _ = apiCall(t, d, "POST", "/v1.43/volumes/prune", "", nil)
+	if code != 200 || strings.Contains(body, "new-api-named") {
+		t.Fatalf("prune with API 1.43: %d %s", code, body)
+	}
+	code, body, _ = apiCall(t, d, "DELETE", "/volumes/nosuch", "", nil)
+	if code != 404 || errorMessage(t, body) != "get nosuch: no such volume" {
+		t.Fatalf("DELETE of a missing volume: %d %s", code, body)
+	}
+	code, body, _ = apiCall(t, d, "POST", "/volumes/create", "application/json", []byte(`{"Name":"-bad"}`))
+	if code != 400 {
+		t.Fatalf("create of a bad name: %d %s", code, body)
+	}
+	code, _, _ = apiCall(t, d, "POST", "/volumes/create", "application/json", []byte(`{"Name":"fine"}`))
+	if code != 201 {
+		t.Fatalf("create: %d", code)
 	}
 }
