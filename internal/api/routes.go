@@ -67,6 +67,8 @@ func (s *Server) routes() {
 	r("DELETE /images/{name...}", s.imageDelete)
 	r("POST /build", notImplemented("building images"))
 
+	s.volumeRoutes()
+
 	// networks: only the built-in none and host exist until the bridge
 	// driver lands, so there is never a user network to prune.
 	r("POST /networks/prune", s.networksPrune)

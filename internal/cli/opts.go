@@ -600,6 +600,9 @@ func (o *containerOptions) parse(flags *pflag.FlagSet, args []string) (*containe
 			IOMaximumIOps:      o.ioMaxIOps,
 		},
 	}
+	if err := o.blkioOptions(&hc.Resources); err != nil {
+		return nil, err
+	}
 	if flags.Changed("init") {
 		hc.Init = &o.init
 	}

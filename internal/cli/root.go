@@ -62,6 +62,7 @@ func newRootCommand(c *Cli, version string) *cobra.Command {
 	root.AddCommand(systemTopLevelCommands(c)...)
 	root.AddCommand(newSystemCommand(c))
 	root.AddCommand(newRegistryCommand(c))
+	root.AddCommand(newVolumeCommand(c))
 	setFlagErrorFunc(root)
 	return root
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/berth-dev/berth/internal/volume"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -52,6 +53,10 @@ type Container struct {
 	HostnamePath   string `json:"hostname_path"`
 	HostsPath      string `json:"hosts_path"`
 	ResolvConfPath string `json:"resolv_conf_path"`
+
+	// MountPoints are the container's mounts resolved at create time
+	// (volumes by name, --volumes-from copied in); inspect shows them.
+	MountPoints []volume.MountPoint `json:"mount_points,omitempty"`
 
 	// Done is closed when the current run ends (exit handled). It is
 	// volatile: the daemon makes a new one at each start and on adoption.

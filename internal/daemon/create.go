@@ -43,6 +43,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err := validateHostConfig(hc); err != nil {
 		return resp, err
 	}
+	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, false); err != nil {
+		return resp, err
+	}
 	switch hc.Runtime {
 	case "":
 		hc.Runtime = d.rt.Name
@@ -54,6 +57,15 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
 	mergeImageConfig(&cfg, img.Config.Config)
+	mountPoints, err := d.resolveMounts(&cfg, hc)
+	if err != nil {
+		return resp, err
+	}
+	defer func() {
+		if resp.ID == "" { // not created: its anonymous volumes go too
+			d.removeAnonymousVolumes(mountPoints)
+		}
+	}()
 	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {
 		return resp, errdefs.Invalid("no command specified")
 	}
@@ -83,6 +95,8 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		Config:     &cfg,
 		HostConfig: hc,
 		ImageID:    img.ID.String(),
+
+		MountPoints: mountPoints,
 	}
 	if err := d.containers.Add(c); err != nil {
 		return resp, err

@@ -19,6 +19,7 @@ import (
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/snapshot"
+	"github.com/berth-dev/berth/internal/volume"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,6 +52,8 @@ type Daemon struct {
 	snaps      *snapshot.Store
 	images     *image.Store
 	containers *container.Store
+	volumes    *volume.Store
+	volRefs    volumeRefs
 	events     *events.Bus
 	shimPath   string
 
@@ -139,6 +142,11 @@ func New(cfg Config) (*Daemon, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.ExecRoot, "containers"), 0o711); err != nil {
 		return nil, err
 	}
+	if d.volumes, err = volume.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
+		return nil, err
+	}
+	d.volRefs.n = map[string]int{}
+	d.countVolumeRefs()
 	d.reconcile()
 	ok = true
 	return d, nil

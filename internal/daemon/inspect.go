@@ -87,7 +87,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 			"WorkDir":   filepath.Join(dir, "rw", "work"),
 			"MergedDir": filepath.Join(d.bundleDir(c.ID), "rootfs"),
 		}},
-		Mounts:          mountPoints(c.HostConfig),
+		Mounts:          inspectMounts(c),
 		Config:          &cfg,
 		NetworkSettings: networkSettings(c),
 	}
@@ -224,7 +224,7 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		Command: cmd, Created: c.Created.Unix(), Ports: []apicontainer.PortSummary{},
 		Labels: labels, State: status, Status: statusString(c),
 		NetworkSettings: &apicontainer.NetworkSettingsSummary{Networks: networkSettings(c).Networks},
-		Mounts:          mountPoints(c.HostConfig),
+		Mounts:          inspectMounts(c),
 	}
 	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	if opts.Size {

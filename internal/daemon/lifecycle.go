@@ -266,7 +266,13 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 			return nil
 		}
 	}
-	return d.removeContainer(c)
+	if err := d.removeContainer(c); err != nil {
+		return err
+	}
+	if removeVolumes {
+		d.removeAnonymousVolumes(c.MountPoints)
+	}
+	return nil
 }
 
 // removeContainer deletes a stopped container's files and record. The
@@ -291,6 +297,11 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 	}
 	d.forgetExecs(c)
 	d.resetBackoff(c.ID)
+	if c.HostConfig.AutoRemove {
+		// --rm takes the container's anonymous volumes with it, as in
+		// Docker (c has left the store, so this locks only other records).
+		d.removeAnonymousVolumes(c.MountPoints)
+	}
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
 	return nil

@@ -104,6 +104,9 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 		}
 	}
 	mergeResources(&hc.Resources, &upd.Resources)
+	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, true); err != nil {
+		return resp, err
+	}
 	if c.State.Running {
 		res, err := runtime.Resources(&hc.Resources)
 		if err != nil {

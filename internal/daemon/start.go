@@ -87,10 +87,19 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 			d.containers.Save(c)
 		}
 	}()
+	specHC, err := d.specHostConfig(c, rootfs)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if retErr != nil {
+			d.releaseVolumes(c)
+		}
+	}()
 	spec, err := runtime.Generate(runtime.SpecInput{
 		ID:             c.ID,
 		Config:         c.Config,
-		HostConfig:     c.HostConfig,
+		HostConfig:     specHC,
 		RootfsPath:     rootfs,
 		HostnamePath:   c.HostnamePath,
 		HostsPath:      c.HostsPath,
@@ -220,6 +229,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	c.State.Error = exit.Error
 	c.State.FinishedAt = finished
 	snapshot.Unmount(filepath.Join(d.bundleDir(c.ID), "rootfs"))
+	d.releaseVolumes(c)
 	delay, restart := d.restartDecision(c, ran)
 	c.State.Restarting = restart
 	if err := d.containers.Save(c); err != nil {

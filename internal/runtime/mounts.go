@@ -319,7 +319,9 @@ func buildMounts(in SpecInput, ums []userMount) []specs.Mount {
 
 // unixMode turns Go's file mode bits into the octal mode tmpfs expects.
 func unixMode(m fs.FileMode) uint64 {
-	v := uint64(m.Perm())
+	// The docker CLI sends tmpfs-mode=1770 as the raw number 0o1770, not
+	// Go's ModeSticky: keep raw special bits as they are.
+	v := uint64(m.Perm()) | uint64(m)&0o7000
 	if m&fs.ModeSticky != 0 {
 		v |= 0o1000
 	}

@@ -79,9 +79,11 @@ func Resources(r *container.Resources) (*specs.LinuxResources, error) {
 	if r.PidsLimit != nil && *r.PidsLimit > 0 {
 		out.Pids = &specs.LinuxPids{Limit: ptr(*r.PidsLimit)}
 	}
-	if r.BlkioWeight != 0 {
-		out.BlockIO = &specs.LinuxBlockIO{Weight: ptr(r.BlkioWeight)}
+	bio, err := blockIO(r)
+	if err != nil {
+		return nil, err
 	}
+	out.BlockIO = bio
 	return out, nil
 }
 
