@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/distribution"
 	"github.com/berth-dev/berth/internal/events"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
@@ -34,6 +35,7 @@ type Config struct {
 	Version   string
 	Logger    *slog.Logger
 	StartedAt time.Time
+	Registry  distribution.Options // registry client: insecure registries, certs.d dirs
 }
 
 // Default log rotation: on, unlike Docker (moby#27957).
@@ -53,6 +55,7 @@ type Daemon struct {
 	containers *container.Store
 	events     *events.Bus
 	shimPath   string
+	registry   *distribution.Client
 
 	mu       sync.Mutex
 	waiters  map[string][]*waiter // container ID -> wait requests
@@ -126,6 +129,7 @@ func New(cfg Config) (*Daemon, error) {
 	if d.snaps, err = snapshot.New(filepath.Join(cfg.DataRoot, "snapshots")); err != nil {
 		return nil, err
 	}
+	d.registry = distribution.New(cfg.Registry)
 	if d.images, err = image.New(cfg.DataRoot, d.snaps); err != nil {
 		return nil, err
 	}
