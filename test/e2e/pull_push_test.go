@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPullPushRoundTrip: an image imported from a busybox rootfs goes to a
+// loopback registry with docker push, is removed, comes back with docker
+// pull (by tag and by digest) and runs.
+func TestPullPushRoundTrip(t *testing.T) {
+	d := startDaemon(t)
+	reg := startRegistry(t, "")
+	d.busybox(t)
+	ref := reg.Addr + "/e2e/bb:v1"
+	d.must(t, "tag", "busybox", ref)
+
+	out := d.must(t, "push", ref)
+	m := regexp.MustCompile(`v1: digest: (sha256:[0-9a-f]{64}) size: \d+`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "The push refers to repository ["+reg.Addr+"/e2e/bb]") || !strings.Contains(out, "Pushed") {
+		t.Fatalf("push output:\n%s", out)
+	}
+	pushed := m[1]
+	// A second push finds every blob there already.
+	if out := d.must(t, "push", ref); !strings.Contains(out, "Layer already exists") || !strings.Contains(out, pushed) {
+		t.Fatalf("second push output:\n%s", out)
+	}
+
+	d.must(t, "rmi", ref, "busybox")
+	out = d.must(t, "pull", ref)
+	for _, want := range []string{"v1: Pulling from e2e/bb", "Pull complete", "Digest: " + pushed, "Status: Downloaded newer image for " + ref} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("pull output lacks %q:\n%s", want, out)
+		}
+	}
+	if out := d.must(t, "pull", ref); !strings.Contains(out, "Status: Image is up to date for "+ref) {
+		t.Fatalf("second pull output:\n%s", out)
+	}
+	if got := d.must(t, "image", "inspect", "-f", "{{json .RepoDigests}}", ref); !strings.Contains(got, reg.Addr+"/e2e/bb@"+pushed) {
+		t.Fatalf("RepoDigests = %s, want %s@%s", got, reg.Addr+"/e2e/bb", pushed)
+	}
+	out = d.must(t, "images", "--digests", reg.Addr+"/e2e/bb")
+	if !regexp.MustCompile(regexp.QuoteMeta(reg.Addr+"/e2e/bb") + `\s+v1\s+` + pushed).MatchString(out) {
+		t.Fatalf("images --digests:\n%s", out)
+	}
+	if got := d.must(t, "run", "--rm", ref, "echo", "pulled"); got != "pulled\n" {
+		t.Fatalf("run printed %q", got)
+	}
+
+	// By digest, into a store that has nothing of it.
+	d2 := startDaemon(t)
+	byDigest := reg.Addr + "/e2e/bb@" + pushed
+	out = d2.must(t, "pull", byDigest)
+	if !strings.Contains(out, "Digest: "+pushed) || !strings.Contains(out, "Status: Downloaded newer image for "+byDigest) {
+		t.Fatalf("pull by digest output:\n%s", out)
+	}
+	if got := d2.must(t, "run", "--rm", byDigest, "echo", "by digest"); got != "by digest\n" {
+		t.Fatalf("run by digest printed %q", got)
+	}
+	// distribution inspect goes to the registry.
+	if got := d2.must(t, "manifest", "inspect", "--insecure", ref); !strings.Contains(got, "schemaVersion") {
+		t.Logf("manifest inspect: %s", got)
+	}
+}
+
+// TestPullOnRun: docker run of an image the daemon lacks pulls it first.
+func TestPullOnRun(t *testing.T) {
+	d := startDaemon(t)
+	reg := startRegistry(t, "")
+	d.busybox(t)
+	ref := reg.Addr + "/busybox"
+	d.must(t, "tag", "busybox", ref)
+	d.must(t, "push", ref)
+
+	d2 := startDaemon(t)
+	r := d2.dk("run", "--rm", ref, "echo", "hello")
+	if r.Code != 0 || r.Stdout != "hello\n" || !strings.Contains(r.Stderr, "Unable to find image '"+ref+":latest' locally") {
+		t.Fatalf("docker run: %s", r)
+	}
+}
+
+// TestPullMissing: a tag the registry does not have is Docker's error.
+func TestPullMissing(t *testing.T) {
+	d := startDaemon(t)
+	reg := startRegistry(t, "")
+	r := d.dk("pull", reg.Addr+"/nothing:here")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "manifest for "+reg.Addr+"/nothing:here not found") {
+		t.Fatalf("pull of a missing image: %s", r)
+	}
+}
+
+// TestPushPullWithLogin: a registry with htpasswd basic auth refuses
+// anonymous pushes and wrong passwords, and takes docker login's.
+func TestPushPullWithLogin(t *testing.T) {
+	d := startDaemon(t)
+	reg := startRegistry(t, htpasswdFile(t, "alice", "s3cret"))
+	d.busybox(t)
+	ref := reg.Addr + "/private/bb:latest"
+	d.must(t, "tag", "busybox", ref)
+
+	if r := d.dk("push", ref); r.Code == 0 || !strings.Contains(strings.ToLower(r.Stderr), "unauthorized") {
+		t.Fatalf("anonymous push: %s", r)
+	}
+	if r := d.dk("login", "-u", "alice", "-p", "wrong", reg.Addr); r.Code == 0 {
+		t.Fatalf("login with a wrong password succeeded: %s", r)
+	}
+	r := d.dk("login", "-u", "alice", "--password-stdin", reg.Addr)
+	if r.Code != 0 {
+		r = d.dockerIn(strings.NewReader("s3cret\n"), "login", "-u", "alice", "--password-stdin", reg.Addr)
+	}
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Login Succeeded") {
+		t.Fatalf("docker login: %s", r)
+	}
+	d.must(t, "push", ref)
+	d.must(t, "rmi", ref)
+	if out := d.must(t, "pull", ref); !strings.Contains(out, "Downloaded newer image") {
+		t.Fatalf("pull after login:\n%s", out)
+	}
+	d.must(t, "logout", reg.Addr)
+	if r := d.dk("pull", reg.Addr+"/private/bb:other"); r.Code == 0 {
+		t.Fatalf("pull after logout succeeded: %s", r)
+	}
+}
