@@ -127,3 +127,37 @@ func TestPushPullWithLogin(t *testing.T) {
 		t.Fatalf("pull after logout succeeded: %s", r)
 	}
 }
+
+// TestBerthPullPushLogin: berth's own CLI does push, pull -q, login (to
+// its own config dir) and run of a missing image.
+func TestBerthPullPushLogin(t *testing.T) {
+	d := startDaemon(t)
+	reg := startRegistry(t, htpasswdFile(t, "bob", "pw"))
+	d.busybox(t)
+	env := append(d.berthEnv(), "DOCKER_CONFIG="+t.TempDir())
+	berth := func(stdin string, args ...string) result {
+		return runCmd(strings.NewReader(stdin), env, berthBin(), args...)
+	}
+	ref := reg.Addr + "/berth/bb:v2"
+	d.must(t, "tag", "busybox", ref)
+	if r := berth("pw\n", "login", "-u", "bob", "--password-stdin", reg.Addr); r.Code != 0 || !strings.Contains(r.Stdout, "Login Succeeded") {
+		t.Fatalf("berth login: %s", r)
+	}
+	if r := berth("", "push", ref); r.Code != 0 || !strings.Contains(r.Stdout, "v2: digest: sha256:") {
+		t.Fatalf("berth push: %s", r)
+	}
+	d.must(t, "rmi", ref, "busybox")
+	if r := berth("", "pull", "-q", ref); r.Code != 0 || r.Stdout != ref+"\n" {
+		t.Fatalf("berth pull -q: %s", r)
+	}
+	if r := berth("", "images", "--digests", "--format", "{{.Repository}} {{.Digest}}"); r.Code != 0 || !regexp.MustCompile(regexp.QuoteMeta(reg.Addr+"/berth/bb")+` sha256:[0-9a-f]{64}`).MatchString(r.Stdout) {
+		t.Fatalf("berth images --digests: %s", r)
+	}
+	d.must(t, "rmi", ref)
+	if r := berth("", "run", "--rm", ref, "echo", "ran"); r.Code != 0 || r.Stdout != "ran\n" || !strings.Contains(r.Stderr, "Unable to find image") {
+		t.Fatalf("berth run of a missing image: %s", r)
+	}
+	if r := berth("", "logout", reg.Addr); r.Code != 0 || !strings.Contains(r.Stdout, "Removing login credentials for "+reg.Addr) {
+		t.Fatalf("berth logout: %s", r)
+	}
+}
