@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/image"
@@ -168,8 +169,6 @@ func (c *Client) pullOne(ctx context.Context, st *image.Store, p *remote.Puller,
 // is its own directory named by its chain ID (known from the config), so
 // no layer waits for the one below it.
 func pullLayers(ctx context.Context, st *image.Store, p *remote.Puller, repo name.Repository, layers []ocispec.Descriptor, diffIDs []digest.Digest, rep *reporter) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	type job struct {
 		desc     ocispec.Descriptor
 		diffID   digest.Digest
@@ -190,9 +189,12 @@ func pullLayers(ctx context.Context, st *image.Store, p *remote.Puller, repo nam
 		rep.status(shortID(l.Digest.String()), "Pulling fs layer")
 		jobs = append(jobs, j)
 	}
+	// After a failure no new layer starts, but those in flight finish and
+	// are committed: the next pull does not fetch them again.
 	sem := make(chan struct{}, maxConcurrentLayers)
 	var wg sync.WaitGroup
 	var once sync.Once
+	var failed atomic.Bool
 	var firstErr error
 	for i, j := range jobs {
 		if i >= maxConcurrentLayers {
@@ -209,9 +211,12 @@ func pullLayers(ctx context.Context, st *image.Store, p *remote.Puller, repo nam
 				return
 			}
 			defer func() { <-sem }()
+			if failed.Load() {
+				return
+			}
 			l := layerPull{st: st, rep: rep, desc: j.desc, diffID: j.diffID, chainID: j.chainID, blobOnly: j.haveSnap}
 			if err := l.run(ctx, p, repo); err != nil {
-				once.Do(func() { firstErr = err; cancel() })
+				once.Do(func() { firstErr = err; failed.Store(true) })
 			}
 		}()
 	}

@@ -26,12 +26,16 @@ type storedLayer struct {
 	open   atomic.Bool
 }
 
-func hash(d digest.Digest) v1.Hash { return v1.Hash{Algorithm: string(d.Algorithm()), Hex: d.Encoded()} }
+func hash(d digest.Digest) v1.Hash {
+	return v1.Hash{Algorithm: string(d.Algorithm()), Hex: d.Encoded()}
+}
 
-func (l *storedLayer) Digest() (v1.Hash, error)            { return hash(l.desc.Digest), nil }
-func (l *storedLayer) DiffID() (v1.Hash, error)            { return hash(l.diffID), nil }
-func (l *storedLayer) Size() (int64, error)                { return l.desc.Size, nil }
-func (l *storedLayer) MediaType() (types.MediaType, error) { return types.MediaType(l.desc.MediaType), nil }
+func (l *storedLayer) Digest() (v1.Hash, error) { return hash(l.desc.Digest), nil }
+func (l *storedLayer) DiffID() (v1.Hash, error) { return hash(l.diffID), nil }
+func (l *storedLayer) Size() (int64, error)     { return l.desc.Size, nil }
+func (l *storedLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.desc.MediaType), nil
+}
 func (l *storedLayer) Uncompressed() (io.ReadCloser, error) {
 	return nil, os.ErrInvalid // never needed: blobs go up as stored
 }
