@@ -75,3 +75,20 @@ func selectPlatform(rawIndex []byte, platform string) (digest.Digest, error) {
 	}
 	return "", errdefs.NotFound("%s", fmt.Sprintf("no matching manifest for %s in the manifest list entries", platformString(want)))
 }
+
+// checkPlatform refuses a single-platform image that is not the one asked
+// for (an index was already resolved to it). No --platform: anything goes,
+// as with dockerd.
+func checkPlatform(r Ref, asked string, got ocispec.Platform) error {
+	if asked == "" {
+		return nil
+	}
+	want, err := parsePlatform(asked)
+	if err != nil {
+		return err
+	}
+	if got.OS == "" || platformMatches(want, got) {
+		return nil
+	}
+	return errdefs.NotFound("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", r.Familiar(), platformString(want), platformString(got))
+}

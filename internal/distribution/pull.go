@@ -127,6 +127,9 @@ func (c *Client) pullOne(ctx context.Context, st *image.Store, p *remote.Puller,
 	if err := json.Unmarshal(cfgData, &cfg); err != nil {
 		return errdefs.Invalid("invalid image config: %v", err)
 	}
+	if err := checkPlatform(r, opts.Platform, cfg.Platform); err != nil {
+		return err
+	}
 	if len(cfg.RootFS.DiffIDs) != len(mf.Layers) {
 		return errdefs.Invalid("invalid image: %d layers but %d diff IDs", len(mf.Layers), len(cfg.RootFS.DiffIDs))
 	}

@@ -180,3 +180,31 @@ func manifestLayers(t *testing.T, c *Client, r Ref) []string {
 	}
 	return out
 }
+
+func TestPlatformSelection(t *testing.T) {
+	f := newFakeRegistry(t)
+	pushTestImage(t, f, "test/img:v1", compression.GZip, testLayers(t)[:1])
+	c := New(Options{})
+	r, _ := ParseRef(f.host + "/test/img:v1")
+	st, _ := newTestStore(t)
+	err := c.Pull(context.Background(), st, r, false, PullOptions{Platform: "linux/s390x"})
+	if err == nil || !strings.Contains(err.Error(), "does not match the specified platform: wanted linux/s390x, actual: linux/amd64") {
+		t.Fatalf("pull of another platform: %v", err)
+	}
+	if len(st.List()) != 0 {
+		t.Fatal("an image was recorded")
+	}
+	index := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1,"platform":{"architecture":"arm","os":"linux","variant":"v7"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":1,"platform":{"architecture":"arm64","os":"linux"}},
+		{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:3333333333333333333333333333333333333333333333333333333333333333","size":1,"platform":{"architecture":"amd64","os":"linux"}}]}`)
+	for platform, want := range map[string]string{"linux/arm/v7": "sha256:1111", "linux/arm64/v8": "sha256:2222", "linux/amd64": "sha256:3333"} {
+		got, err := selectPlatform(index, platform)
+		if err != nil || !strings.HasPrefix(got.String(), want) {
+			t.Errorf("%s: %s %v", platform, got, err)
+		}
+	}
+	if _, err := selectPlatform(index, "linux/ppc64le"); err == nil || err.Error() != "no matching manifest for linux/ppc64le in the manifest list entries" {
+		t.Errorf("missing platform: %v", err)
+	}
+}

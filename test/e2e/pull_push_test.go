@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -51,6 +52,10 @@ func TestPullPushRoundTrip(t *testing.T) {
 		t.Fatalf("run printed %q", got)
 	}
 
+	// A pulled image (gzip layers as the registry served them) saves and loads.
+	saved := filepath.Join(t.TempDir(), "pulled.tar")
+	d.must(t, "save", "-o", saved, ref)
+
 	// By digest, into a store that has nothing of it.
 	d2 := startDaemon(t)
 	byDigest := reg.Addr + "/e2e/bb@" + pushed
@@ -60,6 +65,10 @@ func TestPullPushRoundTrip(t *testing.T) {
 	}
 	if got := d2.must(t, "run", "--rm", byDigest, "echo", "by digest"); got != "by digest\n" {
 		t.Fatalf("run by digest printed %q", got)
+	}
+	d2.must(t, "load", "-i", saved)
+	if got := d2.must(t, "run", "--rm", ref, "echo", "loaded"); got != "loaded\n" {
+		t.Fatalf("run of the loaded image printed %q", got)
 	}
 	// distribution inspect (moby client) asks the registry.
 	di, err := d2.client(t).DistributionInspect(context.Background(), ref, client.DistributionInspectOptions{})
