@@ -13,6 +13,7 @@ import (
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/snapshot"
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/image"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -210,3 +211,37 @@ func (s *Store) ManifestOf(img *Image) ([]byte, error) { return s.blobs.read(img
 // NormalizeRef is Docker's normalisation of a name[:tag] ("bb" →
 // "docker.io/library/bb:latest"), refusing digests.
 func NormalizeRef(ref string) (string, error) { return normalize(ref) }
+
+// digestRef reports whether s is a "name@sha256:..." reference and gives
+// its familiar form.
+func digestRef(s string) (string, bool) {
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return "", false
+	}
+	if _, ok := named.(reference.Canonical); !ok {
+		return "", false
+	}
+	return reference.FamiliarString(named), true
+}
+
+// deleteRepoDigestLocked is rmi NAME@DIGEST: the digest reference goes, and
+// the image with it when nothing else names it and no container uses it.
+func (s *Store) deleteRepoDigestLocked(img *Image, rd, ctr string) ([]image.DeleteResponse, error) {
+	var kept []string
+	for _, d := range img.RepoDigests {
+		if d != rd {
+			kept = append(kept, d)
+		}
+	}
+	img.RepoDigests = kept
+	if err := s.writeRecord(img); err != nil {
+		return nil, err
+	}
+	records := []image.DeleteResponse{{Untagged: rd}}
+	if len(img.RepoTags) > 0 || len(img.RepoDigests) > 0 || ctr != "" {
+		return records, nil
+	}
+	deleted, _, err := s.removeImageLocked(img)
+	return append(records, deleted...), err
+}

@@ -66,6 +66,11 @@ func TestPullPushRoundTrip(t *testing.T) {
 	if got := d2.must(t, "run", "--rm", byDigest, "echo", "by digest"); got != "by digest\n" {
 		t.Fatalf("run by digest printed %q", got)
 	}
+	// rmi by digest drops that reference, and the image it was the last name of.
+	out = d2.must(t, "rmi", byDigest)
+	if !strings.Contains(out, "Untagged: "+byDigest) || !strings.Contains(out, "Deleted: sha256:") {
+		t.Fatalf("rmi by digest:\n%s", out)
+	}
 	d2.must(t, "load", "-i", saved)
 	if got := d2.must(t, "run", "--rm", ref, "echo", "loaded"); got != "loaded\n" {
 		t.Fatalf("run of the loaded image printed %q", got)
