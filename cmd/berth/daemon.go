@@ -28,6 +28,7 @@ type daemonOptions struct {
 	debug    bool
 	logOpts  []string
 	group    string
+	registry registryFlags
 }
 
 // newDaemonCommand is `berth daemon`, taking dockerd's flags for where
@@ -52,6 +53,7 @@ func newDaemonCommand() *cobra.Command {
 	f.BoolVarP(&o.debug, "debug", "D", false, "Enable debug mode")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Default log driver options for containers (max-size, max-file)")
 	f.StringVarP(&o.group, "group", "G", "", "Group for the unix socket (default: root only, mode 0660)")
+	o.registry.add(f)
 	return cmd
 }
 
@@ -82,7 +84,7 @@ func runDaemon(o *daemonOptions) error {
 	}
 	d, err := daemon.New(daemon.Config{
 		DataRoot: o.dataRoot, ExecRoot: o.execRoot, Pidfile: o.pidfile, Runtime: o.runtime,
-		LogOpts: logOpts, Version: version, Logger: logger,
+		LogOpts: logOpts, Version: version, Logger: logger, Registry: o.registry.options(),
 	})
 	if err != nil {
 		return err

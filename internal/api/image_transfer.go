@@ -14,7 +14,7 @@ import (
 // access berth does not have yet.
 func (s *Server) imageCreate(w *respWriter, r *http.Request) error {
 	if query(r, "fromImage") != "" {
-		return errdefs.NotImplemented("berth: pulling from registries is not implemented yet (no registry access); import or load the image")
+		return s.imagePull(w, r)
 	}
 	src := query(r, "fromSrc")
 	switch src {

@@ -73,7 +73,7 @@ func (s *Server) imagePost(w *respWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusCreated)
 		return nil
 	case "push":
-		return errdefs.NotImplemented("berth: pushing to registries is not implemented yet (no registry access); save the image instead")
+		return s.imagePush(w, r, name)
 	}
 	return errdefs.NotFound("page not found")
 }

@@ -58,6 +58,9 @@ func (s *Server) routes() {
 	// images: names may contain slashes, so /images/{name...} routes split
 	// the action off the end themselves.
 	r("GET /images/json", s.imageList)
+	r("GET /images/search", s.imageSearch)
+	r("POST /auth", s.auth)
+	r("GET /distribution/{name...}", s.distributionInspect)
 	r("GET /images/get", s.imagesSave)
 	r("GET /images/{name...}", s.imageGet)
 	r("POST /images/create", s.imageCreate)

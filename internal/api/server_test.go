@@ -236,7 +236,7 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("build: %d", rec.Code)
 	}
 	rec = do(t, s, "POST", "/images/create?fromImage=busybox&tag=latest", "")
-	if rec.Code != 501 || !strings.Contains(message(t, rec), "pulling from registries is not implemented") {
+	if rec.Code != 501 || !strings.Contains(message(t, rec), "registry access is not available") {
 		t.Fatalf("pull: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -23,6 +23,7 @@ func frame(stream stdcopy.StdType, p []byte) []byte {
 type progressMessage struct {
 	jsonstream.Message
 	ErrorMessage string `json:"error,omitempty"`
+	ProgressBar  string `json:"progress,omitempty"` // legacy pre-rendered bar
 }
 
 // progressWriter writes JSON-lines messages, flushing each one.
@@ -51,6 +52,10 @@ func (p *progressWriter) status(s string) {
 }
 func (p *progressWriter) stream(s string) {
 	p.write(progressMessage{Message: jsonstream.Message{Stream: s}})
+}
+
+func (p *progressWriter) message(m jsonstream.Message) {
+	p.write(progressMessage{Message: m, ProgressBar: progressBar(m.Progress)})
 }
 
 func (p *progressWriter) error(err error) {

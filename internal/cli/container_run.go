@@ -112,20 +112,24 @@ func createContainer(ctx context.Context, c *Cli, cfg *containerConfig, o *conta
 			return "", fmt.Errorf("container ID file found, make sure the other container isn't running or delete %s", o.cidFile)
 		}
 	}
-	resp, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
+	createOpts := client.ContainerCreateOptions{
 		Config:           cfg.Config,
 		HostConfig:       cfg.HostConfig,
 		NetworkingConfig: cfg.NetworkingConfig,
 		Platform:         platform,
 		Name:             o.name,
-	})
+	}
+	resp, err := api.ContainerCreate(ctx, createOpts)
 	if err != nil {
 		if errdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") {
 			if ref, perr := reference.ParseNormalizedNamed(cfg.Config.Image); perr == nil && o.pull == "missing" {
 				fmt.Fprintf(c.err, "Unable to find image '%s' locally\n", reference.FamiliarString(reference.TagNameOnly(ref)))
+				resp, err = pullAndCreate(ctx, c, api, reference.FamiliarString(reference.TagNameOnly(ref)), createOpts)
 			}
 		}
-		return "", err
+		if err != nil {
+			return "", err
+		}
 	}
 	for _, w := range resp.Warnings {
 		fmt.Fprintf(c.err, "WARNING: %s\n", w)

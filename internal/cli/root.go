@@ -59,6 +59,7 @@ func newRootCommand(c *Cli, version string) *cobra.Command {
 	root.AddCommand(newContainerCommand(c))
 	root.AddCommand(imageTopLevelCommands(c)...)
 	root.AddCommand(newImageCommand(c))
+	root.AddCommand(registryCommands(c)...)
 	root.AddCommand(systemTopLevelCommands(c)...)
 	root.AddCommand(newSystemCommand(c))
 	root.AddCommand(newRegistryCommand(c))

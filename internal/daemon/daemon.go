@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/distribution"
 	"github.com/berth-dev/berth/internal/events"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
@@ -35,6 +36,7 @@ type Config struct {
 	Version   string
 	Logger    *slog.Logger
 	StartedAt time.Time
+	Registry  distribution.Options // registry client: insecure registries, certs.d dirs
 }
 
 // Default log rotation: on, unlike Docker (moby#27957).
@@ -56,6 +58,7 @@ type Daemon struct {
 	volRefs    volumeRefs
 	events     *events.Bus
 	shimPath   string
+	registry   *distribution.Client
 
 	mu       sync.Mutex
 	waiters  map[string][]*waiter // container ID -> wait requests
@@ -129,6 +132,7 @@ func New(cfg Config) (*Daemon, error) {
 	if d.snaps, err = snapshot.New(filepath.Join(cfg.DataRoot, "snapshots")); err != nil {
 		return nil, err
 	}
+	d.registry = distribution.New(cfg.Registry)
 	if d.images, err = image.New(cfg.DataRoot, d.snaps); err != nil {
 		return nil, err
 	}

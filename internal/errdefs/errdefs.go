@@ -83,6 +83,8 @@ func HTTPStatus(err error) int {
 		return http.StatusServiceUnavailable
 	case KindNotImplemented:
 		return http.StatusNotImplemented
+	case KindUnauthorized:
+		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
 }

@@ -55,6 +55,9 @@ func (s *Store) Delete(ctx context.Context, refOrID string, force, noPrune bool,
 	}
 	var records []image.DeleteResponse
 	ctr, running := inUse(img.ID)
+	if rd, ok := digestRef(refOrID); ok {
+		return s.deleteRepoDigestLocked(img, rd, ctr)
+	}
 	byName := false
 	if !isIDRef(img.ID, refOrID) {
 		norm, err := normalize(refOrID)

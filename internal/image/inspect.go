@@ -14,7 +14,7 @@ func (s *Store) Summary(img *Image) image.Summary {
 	return image.Summary{
 		ID:          img.ID.String(),
 		RepoTags:    tags,
-		RepoDigests: []string{},
+		RepoDigests: append([]string{}, img.RepoDigests...),
 		Created:     img.Created.Unix(),
 		Size:        img.Size,
 		Labels:      img.Config.Config.Labels,
@@ -29,7 +29,7 @@ func (s *Store) Inspect(img *Image) *image.InspectResponse {
 	resp := &image.InspectResponse{
 		ID:           img.ID.String(),
 		RepoTags:     append([]string{}, img.RepoTags...),
-		RepoDigests:  []string{},
+		RepoDigests:  append([]string{}, img.RepoDigests...),
 		Author:       img.Config.Author,
 		Config:       &cfg,
 		Architecture: img.Config.Architecture,

@@ -30,6 +30,7 @@ type Image struct {
 	ChainIDs       []digest.Digest      // bottom layer first
 	Layers         []ocispec.Descriptor // layer blobs, bottom first
 	LastTagTime    time.Time
+	RepoDigests    []string // "name@sha256:..." of manifests pulled or pushed, familiar form
 }
 
 // record is what image/records/<hex>.json keeps; the rest comes from blobs.
@@ -37,6 +38,7 @@ type record struct {
 	ID             digest.Digest `json:"id"`
 	ManifestDigest digest.Digest `json:"manifest"`
 	LastTagTime    time.Time     `json:"lastTagTime,omitzero"`
+	RepoDigests    []string      `json:"repoDigests,omitempty"`
 }
 
 // repositories is image/repositories.json: normalized reference → image.
@@ -135,7 +137,7 @@ func (s *Store) materialize(rec record) (*Image, error) {
 	if err := json.Unmarshal(mfData, &mf); err != nil {
 		return nil, err
 	}
-	img := &Image{ID: rec.ID, Config: cfg, ManifestDigest: rec.ManifestDigest, Layers: mf.Layers, LastTagTime: rec.LastTagTime}
+	img := &Image{ID: rec.ID, Config: cfg, ManifestDigest: rec.ManifestDigest, Layers: mf.Layers, LastTagTime: rec.LastTagTime, RepoDigests: rec.RepoDigests}
 	if cfg.Created != nil {
 		img.Created = *cfg.Created
 	}
@@ -181,13 +183,14 @@ func (s *Store) saveRepos() error {
 }
 
 func (s *Store) writeRecord(img *Image) error {
-	rec := record{ID: img.ID, ManifestDigest: img.ManifestDigest, LastTagTime: img.LastTagTime}
+	rec := record{ID: img.ID, ManifestDigest: img.ManifestDigest, LastTagTime: img.LastTagTime, RepoDigests: img.RepoDigests}
 	return atomicfile.WriteJSON(filepath.Join(s.recordsDir(), img.ID.Encoded()+".json"), rec, 0o600)
 }
 
 func clone(img *Image) *Image {
 	c := *img
 	c.RepoTags = append([]string(nil), img.RepoTags...)
+	c.RepoDigests = append([]string(nil), img.RepoDigests...)
 	return &c
 }
 
@@ -205,6 +208,9 @@ func (s *Store) Resolve(refOrID string) (*Image, error) {
 func (s *Store) resolveLocked(refOrID string) *Image {
 	if d, err := digest.Parse(refOrID); err == nil {
 		return s.images[d]
+	}
+	if img := s.byRepoDigestLocked(refOrID); img != nil {
+		return img
 	}
 	if ref, err := normalize(refOrID); err == nil {
 		if id, ok := s.refs[ref]; ok {
