@@ -15,7 +15,7 @@ import (
 // pull (by tag and by digest) and runs.
 func TestPullPushRoundTrip(t *testing.T) {
 	d := startDaemon(t)
-	reg := startRegistry(t, "")
+	reg := startPullRegistry(t, "")
 	d.busybox(t)
 	ref := reg.Addr + "/e2e/bb:v1"
 	d.must(t, "tag", "busybox", ref)
@@ -89,7 +89,7 @@ func TestPullPushRoundTrip(t *testing.T) {
 // TestPullOnRun: docker run of an image the daemon lacks pulls it first.
 func TestPullOnRun(t *testing.T) {
 	d := startDaemon(t)
-	reg := startRegistry(t, "")
+	reg := startPullRegistry(t, "")
 	d.busybox(t)
 	ref := reg.Addr + "/busybox"
 	d.must(t, "tag", "busybox", ref)
@@ -105,7 +105,7 @@ func TestPullOnRun(t *testing.T) {
 // TestPullMissing: a tag the registry does not have is Docker's error.
 func TestPullMissing(t *testing.T) {
 	d := startDaemon(t)
-	reg := startRegistry(t, "")
+	reg := startPullRegistry(t, "")
 	r := d.dk("pull", reg.Addr+"/nothing:here")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "manifest for "+reg.Addr+"/nothing:here not found") {
 		t.Fatalf("pull of a missing image: %s", r)
@@ -116,7 +116,7 @@ func TestPullMissing(t *testing.T) {
 // anonymous pushes and wrong passwords, and takes docker login's.
 func TestPushPullWithLogin(t *testing.T) {
 	d := startDaemon(t)
-	reg := startRegistry(t, htpasswdFile(t, "alice", "s3cret"))
+	reg := startPullRegistry(t, writeHtpasswd(t, "alice", "s3cret"))
 	d.busybox(t)
 	ref := reg.Addr + "/private/bb:latest"
 	d.must(t, "tag", "busybox", ref)
@@ -146,7 +146,7 @@ func TestPushPullWithLogin(t *testing.T) {
 // its own config dir) and run of a missing image.
 func TestBerthPullPushLogin(t *testing.T) {
 	d := startDaemon(t)
-	reg := startRegistry(t, htpasswdFile(t, "bob", "pw"))
+	reg := startPullRegistry(t, writeHtpasswd(t, "bob", "pw"))
 	d.busybox(t)
 	env := append(d.berthEnv(), "DOCKER_CONFIG="+t.TempDir())
 	berth := func(stdin string, args ...string) result {
