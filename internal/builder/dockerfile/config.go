@@ -147,7 +147,7 @@ func (s *StageConfig) Apply(cmd instructions.Command) (createdBy string, ok bool
 	case *instructions.HealthCheckCommand:
 		h := *c.Health
 		cfg.Healthcheck = &h
-		return fmt.Sprintf("HEALTHCHECK %q", cfg.Healthcheck), true, nil
+		return fmt.Sprintf("HEALTHCHECK %v", healthText(cfg.Healthcheck)), true, nil
 	case *instructions.ShellCommand:
 		cfg.Shell = append([]string{}, c.Shell...)
 		return fmt.Sprintf("SHELL %v", c.Shell), true, nil
@@ -211,4 +211,9 @@ func validSignal(s string) error {
 		return fmt.Errorf("invalid signal: %s", s)
 	}
 	return nil
+}
+
+// healthText is BuildKit's history text of a HEALTHCHECK.
+func healthText(h *dockerspec.HealthcheckConfig) string {
+	return fmt.Sprintf("&{%q %q %q %q %q %d}", h.Test, h.Interval, h.Timeout, h.StartPeriod, h.StartInterval, h.Retries)
 }

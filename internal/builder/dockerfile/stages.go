@@ -56,6 +56,9 @@ func (df *Dockerfile) Deps(i int, baseStage int) []int {
 				add(df.StageRef(c.From, i))
 			}
 		case *instructions.RunCommand:
+			// Mounts are parsed by Expand; the builder expands again with
+			// the real args before running the step.
+			c.Expand(func(w string) (string, error) { return w, nil })
 			for _, m := range instructions.GetMounts(c) {
 				if m.From != "" {
 					add(df.StageRef(m.From, i))
