@@ -44,6 +44,7 @@ type state struct {
 	layers []image.Layer
 	key    digest.Digest
 	cmdSet bool
+	baseID digest.Digest // the FROM image's ID, for the step line
 }
 
 type stageResult struct {

@@ -23,7 +23,11 @@ func (j *job) buildStage(ctx context.Context, i int) (*state, error) {
 	if err != nil {
 		return nil, j.stepErr(stage.SourceCode, dockerfile.Line(stage.Location), err)
 	}
-	j.out.printf(" ---> %s\n", short(imageID(st.img)))
+	shown := st.baseID
+	if shown == "" {
+		shown = imageID(st.img)
+	}
+	j.out.printf(" ---> %s\n", short(shown))
 	scope := j.args.NewScope(j.global)
 
 	// The base image's ONBUILD triggers run first; the new image does not
@@ -105,7 +109,7 @@ func (j *job) fromState(ctx context.Context, i int) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: berth builds FROM local images only (pull or load %s first)", err, name)
 	}
-	st := &state{img: cloneImage(base.Config), key: cache.Key("", "FROM", base.ID.String())}
+	st := &state{img: cloneImage(base.Config), key: cache.Key("", "FROM", base.ID.String()), baseID: base.ID}
 	for k, l := range base.Layers {
 		st.layers = append(st.layers, image.Layer{Desc: l, DiffID: base.Config.RootFS.DiffIDs[k], ChainID: base.ChainIDs[k]})
 	}
