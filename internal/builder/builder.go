@@ -92,7 +92,7 @@ func (b *Builder) Build(ctx context.Context, body io.Reader, opts Options, out i
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	j := &job{b: b, opts: opts, df: df, bc: bc, out: &lineWriter{w: out, quiet: opts.Quiet}, cancel: cancel}
+	j := &job{b: b, opts: opts, df: df, bc: bc, out: newOutput(out, opts.Quiet), cancel: cancel}
 	for _, w := range df.Warnings {
 		j.out.printf("[WARNING]: %s\n", w)
 	}

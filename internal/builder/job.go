@@ -25,7 +25,7 @@ type job struct {
 	opts   Options
 	df     *dockerfile.Dockerfile
 	bc     *buildcontext.Context
-	out    *lineWriter
+	out    *output
 	cancel context.CancelFunc
 
 	args   *dockerfile.Args
@@ -45,6 +45,7 @@ type state struct {
 	key    digest.Digest
 	cmdSet bool
 	baseID digest.Digest // the FROM image's ID, for the step line
+	out    *stageWriter
 }
 
 type stageResult struct {
@@ -84,6 +85,7 @@ func (j *job) run(ctx context.Context) (string, error) {
 		step += 1 + len(j.df.Stages[i].Commands)
 	}
 	j.total = step - 1
+	j.out.order = needed
 
 	// Every needed stage starts at once and waits for the stages it reads.
 	j.results = make([]*stageResult, n)
@@ -100,6 +102,7 @@ func (j *job) run(ctx context.Context) (string, error) {
 			if r.err != nil {
 				j.cancel()
 			}
+			j.out.finish(i)
 			close(r.done)
 		}(i)
 	}
@@ -215,7 +218,7 @@ func (j *job) cached(st *state, key digest.Digest) bool {
 		return false
 	}
 	st.img, st.layers, st.key = img, append([]image.Layer{}, e.Layers...), key
-	j.out.printf(" ---> Using cache\n")
+	st.out.printf(" ---> Using cache\n")
 	return true
 }
 

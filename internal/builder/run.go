@@ -26,7 +26,7 @@ func (j *job) runStep(ctx context.Context, i int, st *state, scope *dockerfile.S
 	if len(runArgsKV) > 0 {
 		createdBy += fmt.Sprintf("|%d %s ", len(runArgsKV), strings.Join(runArgsKV, " "))
 	}
-	createdBy += strings.Join(args, " ")
+	createdBy += strings.TrimRight(strings.Join(args, " "), "\n")
 
 	network := instructions.GetNetwork(c)
 	if network == instructions.NetworkDefault && j.opts.NetworkMode != "" {
@@ -43,17 +43,17 @@ func (j *job) runStep(ctx context.Context, i int, st *state, scope *dockerfile.S
 	}
 	env := append(scope.Env(st.img.Config.Env), mounts.env...)
 	id := randomID()
-	j.out.printf(" ---> Running in %s\n", id[:12])
+	st.out.printf(" ---> Running in %s\n", id[:12])
 	layer, err := j.b.runContainer(ctx, runSpec{
 		id: id, layers: st.layers, args: args, env: env,
 		workdir: st.img.Config.WorkingDir, user: st.img.Config.User,
-		network: network, mounts: mounts.mounts, out: j.out,
+		network: network, mounts: mounts.mounts, out: st.out,
 		display: strings.Join(args, " "),
 	})
 	if err != nil {
 		return err
 	}
-	j.out.printf(" ---> Removed intermediate container %s\n", id[:12])
+	st.out.printf(" ---> Removed intermediate container %s\n", id[:12])
 	j.commit(st, key, createdBy, layer)
 	return nil
 }

@@ -18,16 +18,18 @@ import (
 func (j *job) buildStage(ctx context.Context, i int) (*state, error) {
 	stage := j.df.Stages[i]
 	step := j.first[i]
-	j.out.printf("Step %d/%d : %s\n", step, j.total, stage.SourceCode)
+	out := j.out.stage(i)
+	out.printf("Step %d/%d : %s\n", step, j.total, stage.SourceCode)
 	st, err := j.fromState(ctx, i)
 	if err != nil {
 		return nil, j.stepErr(stage.SourceCode, dockerfile.Line(stage.Location), err)
 	}
+	st.out = out
 	shown := st.baseID
 	if shown == "" {
 		shown = imageID(st.img)
 	}
-	j.out.printf(" ---> %s\n", short(shown))
+	st.out.printf(" ---> %s\n", short(shown))
 	scope := j.args.NewScope(j.global)
 
 	// The base image's ONBUILD triggers run first; the new image does not
@@ -35,11 +37,11 @@ func (j *job) buildStage(ctx context.Context, i int) (*state, error) {
 	triggers := st.img.Config.OnBuild
 	if len(triggers) > 0 {
 		st.img.Config.OnBuild = nil
-		j.out.printf("# Executing %d build trigger", len(triggers))
+		st.out.printf("# Executing %d build trigger", len(triggers))
 		if len(triggers) > 1 {
-			j.out.printf("s")
+			st.out.printf("s")
 		}
-		j.out.printf("\n")
+		st.out.printf("\n")
 		for _, t := range triggers {
 			cmd, err := parseTrigger(t)
 			if err != nil {
@@ -56,11 +58,11 @@ func (j *job) buildStage(ctx context.Context, i int) (*state, error) {
 		}
 		step++
 		text := instructionText(cmd)
-		j.out.printf("Step %d/%d : %s\n", step, j.total, text)
+		st.out.printf("Step %d/%d : %s\n", step, j.total, text)
 		if err := j.dispatch(ctx, i, st, scope, cmd); err != nil {
 			return nil, j.stepErr(text, dockerfile.Line(cmd.Location()), err)
 		}
-		j.out.printf(" ---> %s\n", short(imageID(st.img)))
+		st.out.printf(" ---> %s\n", short(imageID(st.img)))
 	}
 	return st, nil
 }

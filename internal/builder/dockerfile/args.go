@@ -163,9 +163,6 @@ func (s *Scope) RunArgs(env []string) []string {
 		if !ok || have[k] {
 			continue
 		}
-		if s.global == nil { // the global scope never reaches RUN
-			continue
-		}
 		out = append(out, k+"="+v)
 	}
 	sort.Strings(out)
