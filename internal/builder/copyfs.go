@@ -481,4 +481,3 @@ func (j *job) bindSource(ctx context.Context, i int, m *instructions.Mount) (str
 	}
 	return w.rootfs, key, func() { w.cleanup(); cs.release() }, nil
 }
-

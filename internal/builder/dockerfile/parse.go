@@ -44,6 +44,9 @@ func Parse(name string, data []byte) (*Dockerfile, error) {
 		df.Syntax = syntax
 	}
 	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil && strings.Contains(err.Error(), "file with no instructions") {
+		return nil, fmt.Errorf("%s: the Dockerfile cannot be empty", name)
+	}
 	if err != nil {
 		return nil, df.locate(err, "")
 	}
@@ -97,10 +100,13 @@ func (df *Dockerfile) locate(err error, instruction string) error {
 	msg := err.Error()
 	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
 		line := le.Locations[0][0].Start.Line
-		if instruction != "" {
-			return fmt.Errorf("%s:%d: %s: dockerfile parse error on line %d: %s", df.Name, line, instruction, line, msg)
+		if !strings.Contains(msg, "dockerfile parse error") {
+			msg = fmt.Sprintf("dockerfile parse error on line %d: %s", line, msg)
 		}
-		return fmt.Errorf("%s:%d: dockerfile parse error on line %d: %s", df.Name, line, line, msg)
+		if instruction != "" {
+			return fmt.Errorf("%s:%d: %s: %s", df.Name, line, instruction, msg)
+		}
+		return fmt.Errorf("%s:%d: %s", df.Name, line, msg)
 	}
 	return fmt.Errorf("%s: dockerfile parse error: %s", df.Name, msg)
 }
