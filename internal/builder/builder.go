@@ -67,6 +67,7 @@ func New(root string, images *image.Store, rt *runtime.Runtime, log *slog.Logger
 	if b.cache, err = cache.Open(root); err != nil {
 		return nil, err
 	}
+	images.SetRetainer(b.cache.Held)
 	return b, nil
 }
 

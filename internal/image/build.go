@@ -111,3 +111,29 @@ func (s *Store) RemoveUnusedLayers(layers []Layer) (int64, error) {
 	}
 	return freed, nil
 }
+
+// Retainer reports the layer blobs and snapshots another owner still
+// needs, so deleting an image keeps them (the build cache outlives rmi,
+// as in Docker; `builder prune` frees them).
+type Retainer func() (blobs, snapshots map[digest.Digest]bool)
+
+// SetRetainer registers r.
+func (s *Store) SetRetainer(r Retainer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retain = r
+}
+
+// addRetained marks what the retainer keeps as used. Caller holds mu.
+func (s *Store) addRetained(blobs, snaps map[digest.Digest]bool) {
+	if s.retain == nil {
+		return
+	}
+	b, sn := s.retain()
+	for d := range b {
+		blobs[d] = true
+	}
+	for d := range sn {
+		snaps[d] = true
+	}
+}

@@ -114,3 +114,18 @@ func (ix *Index) Len() int {
 	defer ix.mu.Unlock()
 	return len(ix.m)
 }
+
+// Held lists the layer blobs and snapshots the entries use: the image
+// store keeps them when an image is deleted.
+func (ix *Index) Held() (blobs, snapshots map[digest.Digest]bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	blobs, snapshots = map[digest.Digest]bool{}, map[digest.Digest]bool{}
+	for _, e := range ix.m {
+		for _, l := range e.Layers {
+			blobs[l.Desc.Digest] = true
+			snapshots[l.ChainID] = true
+		}
+	}
+	return blobs, snapshots
+}
