@@ -17,8 +17,8 @@ import (
 
 type buildOptions struct {
 	file, target, network, iidfile, progress, platform string
-	tags, buildArgs, labels, secrets, ssh, cacheFrom  []string
-	noCache, pull, quiet, rm, forceRm                 bool
+	tags, buildArgs, labels, secrets, ssh, cacheFrom   []string
+	noCache, pull, quiet, rm, forceRm                  bool
 }
 
 func newBuildCommand(c *Cli) *cobra.Command {
