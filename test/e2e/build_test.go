@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -340,3 +341,66 @@ func TestBuildDockerignoreStdinDockerfileAndIidfile(t *testing.T) {
 }
 
 func timeNowPlusHour() time.Time { return time.Now().Add(time.Hour) }
+
+func TestBuildOnbuildAddTarChownAndScratch(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	base, img := uniqueName(t), uniqueName(t)
+	dir := buildContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\nONBUILD RUN echo triggered > /onbuild.txt\nONBUILD COPY note.txt /note.txt\n",
+		"note.txt":   "note",
+	})
+	mustBuild(t, d.dockerBuild("-t", base, dir))
+	t.Cleanup(func() { d.docker("rmi", "-f", base) })
+	if got := strings.TrimSpace(d.must(t, "image", "inspect", "-f", "{{json .Config.OnBuild}}", base)); got != `["RUN echo triggered \u003e /onbuild.txt","COPY note.txt /note.txt"]` && got != `["RUN echo triggered > /onbuild.txt","COPY note.txt /note.txt"]` {
+		t.Fatalf("OnBuild = %s", got)
+	}
+
+	// A tar to ADD (auto-extracted) and files to COPY with --chown by name.
+	var tarBuf bytes.Buffer
+	tarBuf.Write(makeTar(t, []tarEntry{{Name: "pkg/", Dir: true}, {Name: "pkg/lib.txt", Body: "from tar"}}))
+	child := buildContext(t, map[string]string{
+		"Dockerfile": "FROM " + base + " AS child\nADD bundle.tar /opt/\nCOPY --chown=nobody:nogroup --chmod=0640 note.txt /owned.txt\n" +
+			"FROM scratch AS bare\nCOPY --from=0 /opt/pkg/lib.txt /lib.txt\nFROM child\nCOPY --from=bare /lib.txt /from-scratch.txt\n",
+		"note.txt":   "note",
+		"bundle.tar": tarBuf.String(),
+	})
+	r := mustBuild(t, d.dockerBuild("-t", img, child))
+	t.Cleanup(func() { d.docker("rmi", "-f", img) })
+	if !strings.Contains(r.Stdout, "# Executing 2 build triggers") {
+		t.Fatalf("no trigger line:\n%s", r.Stdout)
+	}
+	out := d.must(t, "run", "--rm", img, "sh", "-c", "cat /onbuild.txt /note.txt /opt/pkg/lib.txt /from-scratch.txt; echo; stat -c '%U:%G %a' /owned.txt")
+	if out != "triggered\nnotefrom tarfrom tar\nnobody:nogroup 640\n" {
+		t.Fatalf("child image = %q", out)
+	}
+	if got := strings.TrimSpace(d.must(t, "image", "inspect", "-f", "{{json .Config.OnBuild}}", img)); got != "null" && got != "[]" {
+		t.Fatalf("triggers were inherited: %s", got)
+	}
+}
+
+func TestBuildCancelledWhenTheClientGoesAway(t *testing.T) {
+	d := startDaemon(t)
+	d.busybox(t)
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 300\n"})
+	cmd := exec.Command(dockerCLI, "build", dir)
+	cmd.Env = append(d.dockerEnv(), "DOCKER_BUILDKIT=0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	runtimeRoot := filepath.Join(d.execRoot, "runtime", filepath.Base(runtimeBin))
+	running := func() int {
+		ids, _ := exec.Command(runtimeBin, "--root", runtimeRoot, "list", "-q").Output()
+		return len(strings.Fields(string(ids)))
+	}
+	waitFor(t, 30*time.Second, "the RUN container to start", func() bool { return running() == 1 })
+	cmd.Process.Kill()
+	cmd.Wait()
+	waitFor(t, 30*time.Second, "the build container to be removed after the client left", func() bool { return running() == 0 })
+	// The daemon carries on.
+	dir = buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo after\n"})
+	mustBuild(t, d.dockerBuild(dir))
+}
