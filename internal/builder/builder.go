@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/berth-dev/berth/internal/builder/buildcontext"
 	"github.com/berth-dev/berth/internal/builder/cache"
@@ -82,10 +83,12 @@ func (b *Builder) Build(ctx context.Context, body io.Reader, opts Options, out i
 	if err := checkPlatform(opts.Platform); err != nil {
 		return "", err
 	}
+	start := time.Now()
 	bc, err := buildcontext.Open(body, b.tmpDir(), opts.Dockerfile)
 	if err != nil {
 		return "", err
 	}
+	b.log.Debug("build: context unpacked", "duration", time.Since(start))
 	defer bc.Close()
 	df, err := dockerfile.Parse(filepath.Base(bc.DockerfileName), bc.Dockerfile)
 	if err != nil {
@@ -98,6 +101,7 @@ func (b *Builder) Build(ctx context.Context, body io.Reader, opts Options, out i
 		j.out.printf("[WARNING]: %s\n", w)
 	}
 	id, err := j.run(ctx)
+	b.log.Debug("build: done", "duration", time.Since(start), "err", err)
 	b.saveMu.Lock()
 	if serr := b.cache.Save(); serr != nil {
 		b.log.Warn("build: saving the cache index failed", "err", serr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/builder/cache"
 	"github.com/berth-dev/berth/internal/builder/dockerfile"
@@ -59,9 +60,11 @@ func (j *job) buildStage(ctx context.Context, i int) (*state, error) {
 		step++
 		text := instructionText(cmd)
 		st.out.printf("Step %d/%d : %s\n", step, j.total, text)
+		t0 := time.Now()
 		if err := j.dispatch(ctx, i, st, scope, cmd); err != nil {
 			return nil, j.stepErr(text, dockerfile.Line(cmd.Location()), err)
 		}
+		j.b.log.Debug("build: step", "step", step, "instruction", cmd.Name(), "duration", time.Since(t0))
 		st.out.printf(" ---> %s\n", short(imageID(st.img)))
 	}
 	return st, nil
