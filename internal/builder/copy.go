@@ -44,7 +44,7 @@ func (j *job) copySource(ctx context.Context, i int, from string) (*copySource, 
 		}
 		layers, key = st.layers, "stage:"+st.key.String()
 	} else {
-		img, err := j.b.images.Resolve(from)
+		img, err := j.b.resolveImage(from)
 		if err != nil {
 			return nil, fmt.Errorf("%v: berth copies --from local images only", err)
 		}

@@ -110,7 +110,7 @@ func (j *job) fromState(ctx context.Context, i int) (*state, error) {
 		dockerfile.EnsurePath(&img)
 		return &state{img: img, key: cache.Key("", "FROM scratch")}, nil
 	}
-	base, err := j.b.images.Resolve(name)
+	base, err := j.b.resolveImage(name)
 	if err != nil {
 		return nil, fmt.Errorf("%v: berth builds FROM local images only (pull or load %s first)", err, name)
 	}

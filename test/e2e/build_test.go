@@ -356,11 +356,12 @@ func TestBuildOnbuildAddTarChownAndScratch(t *testing.T) {
 		t.Fatalf("OnBuild = %s", got)
 	}
 
-	// A tar to ADD (auto-extracted) and files to COPY with --chown by name.
+	// FROM by digest; a tar to ADD (auto-extracted); COPY --chown by name.
+	baseID := strings.TrimSpace(d.must(t, "image", "inspect", "-f", "{{.Id}}", base))
 	var tarBuf bytes.Buffer
 	tarBuf.Write(makeTar(t, []tarEntry{{Name: "pkg/", Dir: true}, {Name: "pkg/lib.txt", Body: "from tar"}}))
 	child := buildContext(t, map[string]string{
-		"Dockerfile": "FROM " + base + " AS child\nADD bundle.tar /opt/\nCOPY --chown=nobody:nogroup --chmod=0640 note.txt /owned.txt\n" +
+		"Dockerfile": "FROM " + base + "@" + baseID + " AS child\nADD bundle.tar /opt/\nCOPY --chown=nobody:nogroup --chmod=0640 note.txt /owned.txt\n" +
 			"FROM scratch AS bare\nCOPY --from=0 /opt/pkg/lib.txt /lib.txt\nFROM child\nCOPY --from=bare /lib.txt /from-scratch.txt\n",
 		"note.txt":   "note",
 		"bundle.tar": tarBuf.String(),
