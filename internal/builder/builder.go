@@ -58,6 +58,7 @@ func New(root string, images *image.Store, rt *runtime.Runtime, log *slog.Logger
 		log = slog.Default()
 	}
 	b := &Builder{root: root, images: images, rt: rt, log: log}
+	unmountUnder(b.tmpDir())
 	os.RemoveAll(b.tmpDir())
 	for _, d := range []string{b.tmpDir(), b.cacheMountsDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

@@ -6,6 +6,8 @@ import (
 	"github.com/opencontainers/go-digest"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/archive"
 	"github.com/berth-dev/berth/internal/image"
@@ -129,4 +131,24 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// unmountUnder unmounts what an interrupted build left mounted below dir
+// (deepest first), so removing dir never reaches into a mount.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var targets []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			targets = append(targets, f[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(targets)))
+	for _, t := range targets {
+		snapshot.Unmount(t)
+	}
 }
