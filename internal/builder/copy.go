@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/builder/cache"
 	"github.com/berth-dev/berth/internal/image"
@@ -123,6 +124,8 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 		}
 	}
 
+	t0 := time.Now()
+	defer func() { j.b.log.Debug("build: COPY phases", "total", time.Since(t0)) }()
 	content := src.key
 	if content == "" || len(req.SourceContents) > 0 {
 		h, err := hashSources(sources, excl, req.Add)
@@ -134,6 +137,7 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	flags := fmt.Sprintf("chown=%s chmod=%s exclude=%q", req.Chown, req.Chmod, req.Exclude)
 	createdBy := strings.TrimSpace(req.Text)
 	key := cache.Key(st.key, name, flags, strings.Join(req.SourcePaths, "\x00"), dest, content)
+	j.b.log.Debug("build: COPY hashed", "duration", time.Since(t0))
 	if j.cached(st, key) {
 		return nil
 	}
@@ -160,6 +164,7 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 		return fmt.Errorf("%s failed: %w", name, err)
 	}
 	root.Close()
+	j.b.log.Debug("build: COPY copied", "duration", time.Since(t0))
 	layer, err := j.b.commitUpper(ctx, w, st.layers)
 	if err != nil {
 		return err

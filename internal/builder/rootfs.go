@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/archive"
 	"github.com/berth-dev/berth/internal/image"
@@ -72,7 +73,17 @@ func (b *Builder) mountDirs(lowers []string, writable bool) (*workDir, error) {
 		w.rootfs = lowers[0]
 		return w, nil
 	}
-	if err := snapshot.Mount(lowers, w.upper, w.work, w.rootfs); err != nil {
+	// A volatile overlay skips the sync of the upper dir at unmount: the
+	// layer's durable copy is its blob, written (and synced) right after.
+	var opts []string
+	if writable {
+		opts = append(opts, "volatile")
+	}
+	err = snapshot.Mount(lowers, w.upper, w.work, w.rootfs, opts...)
+	if err != nil && len(opts) > 0 {
+		err = snapshot.Mount(lowers, w.upper, w.work, w.rootfs) // kernels before 5.10
+	}
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -107,7 +118,9 @@ func (b *Builder) commitUpper(ctx context.Context, w *workDir, layers []image.La
 		return nil, err
 	}
 	defer rc.Close()
+	t0 := time.Now()
 	l, err := b.images.StoreLayerFromDir(ctx, chainTop(layers), rc, w.upper)
+	b.log.Debug("build: layer stored", "duration", time.Since(t0), "size", l.Desc.Size)
 	if err != nil {
 		return nil, err
 	}
