@@ -405,3 +405,30 @@ func TestBuildCancelledWhenTheClientGoesAway(t *testing.T) {
 	dir = buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo after\n"})
 	mustBuild(t, d.dockerBuild(dir))
 }
+
+// Two independent stages meet through a shared cache mount: each waits for
+// the other's file, which only works if they run at the same time.
+func TestBuildIndependentStagesRunInParallel(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	img := uniqueName(t)
+	id := uniqueName(t)
+	wait := func(mine, other string) string {
+		return "RUN --mount=type=cache,id=" + id + ",target=/sync touch /sync/" + mine +
+			" && for i in $(seq 1 300); do [ -e /sync/" + other + " ] && exit 0; sleep 0.1; done; echo never\" \"met; exit 1\n"
+	}
+	dir := buildContext(t, map[string]string{
+		"Dockerfile": "FROM busybox AS left\n" + wait("left", "right") + "RUN echo l > /l\n" +
+			"FROM busybox AS right\n" + wait("right", "left") + "RUN echo r > /r\n" +
+			"FROM busybox\nCOPY --from=left /l /l\nCOPY --from=right /r /r\n",
+	})
+	r := mustBuild(t, d.berthBuild("--no-cache", "-t", img, dir))
+	t.Cleanup(func() { d.docker("rmi", "-f", img) })
+	if strings.Contains(r.Stdout, "never met") {
+		t.Fatalf("stages did not run in parallel:\n%s", r.Stdout)
+	}
+	// Output stays in Dockerfile order: all of left before right.
+	if strings.Index(r.Stdout, "RUN echo l") > strings.Index(r.Stdout, "FROM busybox AS right") {
+		t.Fatalf("stage output interleaved:\n%s", r.Stdout)
+	}
+}
