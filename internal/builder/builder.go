@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -155,4 +156,22 @@ func checkPlatform(p string) error {
 		return fmt.Errorf("berth builds for the host's platform only (%s), not %s", host, p)
 	}
 	return nil
+}
+
+// Usage lists the cache's steps as Docker's build cache records; Size is
+// the layer a step added (0 for config-only steps).
+func (b *Builder) Usage() []build.CacheRecord {
+	var out []build.CacheRecord
+	for key, e := range b.cache.Snapshot() {
+		r := build.CacheRecord{ID: key.Encoded()[:25], Type: "regular", Description: e.Description,
+			CreatedAt: e.Created, UsageCount: e.UsageCount}
+		last := e.LastUsed
+		r.LastUsedAt = &last
+		if e.Own != nil {
+			r.Size = e.Own.Desc.Size
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out
 }

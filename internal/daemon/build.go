@@ -60,3 +60,19 @@ func (d *Daemon) BuildCachePrune(ctx context.Context, all bool) (*build.CachePru
 	}
 	return b.Prune(ctx)
 }
+
+// buildCacheUsage is the build cache for `system df`.
+func (d *Daemon) buildCacheUsage() *build.DiskUsage {
+	du := &build.DiskUsage{Items: []build.CacheRecord{}}
+	b, err := d.builder()
+	if err != nil {
+		return du
+	}
+	du.Items = append(du.Items, b.Usage()...)
+	for _, r := range du.Items {
+		du.TotalCount++
+		du.TotalSize += r.Size
+		du.Reclaimable += r.Size
+	}
+	return du
+}

@@ -180,6 +180,7 @@ func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
 			du.ContainerUsage.Reclaimable += c.SizeRw
 		}
 	}
+	du.BuildCacheUsage = d.buildCacheUsage()
 	return du, nil
 }
 

@@ -178,6 +178,9 @@ func TestBuildCacheIsKeyedOnContentNotMtime(t *testing.T) {
 		t.Fatalf("build after rmi did not use the cache:\n%s", r.Stdout)
 	}
 	d.must(t, "image", "prune", "-f")
+	if df := d.must(t, "system", "df"); !regexp.MustCompile(`Build Cache\s+[1-9]`).MatchString(df) {
+		t.Fatalf("system df shows no build cache:\n%s", df)
+	}
 	out := d.must(t, "builder", "prune", "-f")
 	if !strings.Contains(out, "Deleted build cache objects:") || !regexp.MustCompile(`Total reclaimed space: [1-9][0-9.]*[kM]B`).MatchString(out) {
 		t.Fatalf("builder prune: %s", out)

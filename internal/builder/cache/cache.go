@@ -129,3 +129,14 @@ func (ix *Index) Held() (blobs, snapshots map[digest.Digest]bool) {
 	}
 	return blobs, snapshots
 }
+
+// Snapshot returns copies of the entries.
+func (ix *Index) Snapshot() map[digest.Digest]Entry {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	out := make(map[digest.Digest]Entry, len(ix.m))
+	for k, e := range ix.m {
+		out[k] = *e
+	}
+	return out
+}
