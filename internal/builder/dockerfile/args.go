@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -29,8 +30,16 @@ func PlatformArgs() map[string]string {
 // Args tracks build args: the values given with --build-arg, which of them
 // the Dockerfile consumed, and each scope's declared args.
 type Args struct {
-	given    map[string]*string
+	given map[string]*string
+	// consumed is shared by stages that run in parallel.
+	mu       sync.Mutex
 	consumed map[string]bool
+}
+
+func (a *Args) consume(k string) {
+	a.mu.Lock()
+	a.consumed[k] = true
+	a.mu.Unlock()
 }
 
 func NewArgs(given map[string]*string) *Args {
@@ -81,11 +90,11 @@ func (s *Scope) set(k, v string) {
 func (s *Scope) Declare(c *instructions.ArgCommand, env []string) error {
 	for _, kv := range c.Args {
 		if v, ok := s.args.given[kv.Key]; ok && v != nil {
-			s.args.consumed[kv.Key] = true
+			s.args.consume(kv.Key)
 			s.set(kv.Key, *v)
 			continue
 		}
-		s.args.consumed[kv.Key] = true
+		s.args.consume(kv.Key)
 		if kv.Value != nil {
 			val, err := s.Expand(*kv.Value, env)
 			if err != nil {
@@ -140,7 +149,7 @@ func (s *Scope) Env(env []string) []string {
 	}
 	for k, v := range s.args.given {
 		if proxyArgs[k] && v != nil && !have[k] && !s.has(k) {
-			s.args.consumed[k] = true
+			s.args.consume(k)
 			out = append(out, k+"="+*v)
 		}
 	}
@@ -171,6 +180,8 @@ func (s *Scope) RunArgs(env []string) []string {
 
 // Unconsumed are --build-arg names no ARG declared, sorted (Docker warns).
 func (a *Args) Unconsumed() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	var out []string
 	for k := range a.given {
 		if !a.consumed[k] && !proxyArgs[k] {
