@@ -435,3 +435,16 @@ func TestBuildIndependentStagesRunInParallel(t *testing.T) {
 		t.Fatalf("stage output interleaved:\n%s", r.Stdout)
 	}
 }
+
+// Without buildx and without DOCKER_BUILDKIT, docker CLI 28 falls back to
+// the classic API (with its deprecation notice) because berth's /_ping
+// does not advertise Builder-Version 2.
+func TestBuildDockerCLIWithoutSettings(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo plain-" + uniqueName(t) + "\n"})
+	r := d.dk("build", dir)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "Successfully built") {
+		t.Fatalf("docker build without DOCKER_BUILDKIT: %s", r)
+	}
+}
