@@ -96,6 +96,11 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	if err != nil {
 		return fmt.Errorf("%s failed: %w", name, err)
 	}
+	if req.From == "" {
+		for k := range sources {
+			sources[k].known = j.bc.Hashes
+		}
+	}
 	// Heredoc sources become files in a temp dir of their own.
 	if len(req.SourceContents) > 0 {
 		dir, err := os.MkdirTemp(j.b.tmpDir(), "heredoc-")

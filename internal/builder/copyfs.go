@@ -27,6 +27,8 @@ type resolvedSource struct {
 	root *os.Root
 	rel  string // "." for the root itself
 	host string // heredoc sources: a plain file
+	// known are content hashes computed while the context was unpacked.
+	known map[string]string
 }
 
 func relClean(p string) string {
@@ -110,6 +112,12 @@ func hashSources(sources []resolvedSource, excl *patternmatcher.PatternMatcher, 
 				t, _ := s.root.Readlink(p)
 				fmt.Fprintf(bw, "->%s", t)
 			case fi.Mode().IsRegular():
+				if h, ok := s.known[p]; ok {
+					if sum, err := hex.DecodeString(h); err == nil {
+						bw.Write(sum)
+						break
+					}
+				}
 				f, err := s.root.Open(p)
 				if err != nil {
 					return err
@@ -459,7 +467,11 @@ func (j *job) bindSource(ctx context.Context, i int, m *instructions.Mount) (str
 	host := filepath.Join(cs.root, rel)
 	key := cs.key
 	if key == "" {
-		h, err := hashSources([]resolvedSource{{root: root, rel: rel}}, nil, false)
+		var known map[string]string
+		if m.From == "" {
+			known = j.bc.Hashes
+		}
+		h, err := hashSources([]resolvedSource{{root: root, rel: rel, known: known}}, nil, false)
 		if err != nil {
 			cs.release()
 			return "", "", nil, err

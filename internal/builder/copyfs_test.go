@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -90,5 +92,19 @@ func TestRunArgsHeredoc(t *testing.T) {
 	redirect := df.Stages[0].Commands[1].(*instructions.RunCommand)
 	if got := runArgs(sh, redirect.ShellDependantCmdLine); !reflect.DeepEqual(got, []string{"/bin/sh", "-c", "cat <<EOF > /f\nbody\nEOF"}) {
 		t.Fatalf("RUN with a heredoc redirect = %q", got)
+	}
+}
+
+func TestKnownHashesGiveTheSameKey(t *testing.T) {
+	dir := t.TempDir()
+	data := []byte("known content")
+	os.WriteFile(filepath.Join(dir, "f.txt"), data, 0o644)
+	computed := hashDir(t, dir, "f.txt")
+	srcs, _ := resolveSources(dir, []string{"f.txt"})
+	sum := sha256.Sum256(data)
+	srcs[0].known = map[string]string{"f.txt": hex.EncodeToString(sum[:])}
+	known, err := hashSources(srcs, nil, false)
+	if err != nil || known != computed {
+		t.Fatalf("hash from known sums %s != computed %s (%v)", known, computed, err)
 	}
 }

@@ -31,7 +31,10 @@ type Context struct {
 	DockerfileName string
 	// Secrets maps secret ids to files outside Dir.
 	Secrets map[string]string
-	tmp     string
+	// Hashes are the sha256 (hex) of the regular files as unpacked, by
+	// path relative to Dir.
+	Hashes map[string]string
+	tmp    string
 }
 
 // Open unpacks r into a new directory under tmpRoot. dockerfile is the
@@ -62,7 +65,8 @@ func Open(r io.Reader, tmpRoot, dockerfile string) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := archive.Extract(c.Dir, dr, archive.ExtractOptions{}); err != nil {
+	defer dr.Close()
+	if c.Hashes, err = extract(c.Dir, dr); err != nil {
 		return nil, fmt.Errorf("unpack build context: %w", err)
 	}
 	if err := c.takeSecrets(); err != nil {

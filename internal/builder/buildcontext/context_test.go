@@ -98,3 +98,30 @@ func TestMissingDockerfile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestExtractStaysInsideAndHashes(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	outside := t.TempDir()
+	tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: 5, Typeflag: tar.TypeReg})
+	tw.Write([]byte("FROM\n"))
+	tw.WriteHeader(&tar.Header{Name: "../../escape.txt", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+	tw.Write([]byte("x"))
+	tw.WriteHeader(&tar.Header{Name: "link", Linkname: outside, Typeflag: tar.TypeSymlink})
+	tw.WriteHeader(&tar.Header{Name: "link/through.txt", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+	tw.Write([]byte("y"))
+	tw.Close()
+	c, err := Open(&buf, t.TempDir(), "")
+	if err == nil {
+		defer c.Close()
+		if _, ok := c.Hashes["Dockerfile"]; !ok {
+			t.Fatal("no hash for Dockerfile")
+		}
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Fatalf("an entry was written through a symlink outside the context: %v", ents)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(filepath.Dir(outside)), "escape.txt")); err == nil {
+		t.Fatal("../ escaped the context")
+	}
+}
