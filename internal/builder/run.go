@@ -37,6 +37,13 @@ func (j *job) runStep(ctx context.Context, i int, st *state, scope *dockerfile.S
 		return err
 	}
 	defer mounts.release()
+	script, err := j.shebangScript(c.ShellDependantCmdLine, mounts)
+	if err != nil {
+		return err
+	}
+	if script != nil {
+		args = script
+	}
 	key := cache.Key(st.key, createdBy, "network="+network, mounts.key)
 	if j.cached(st, key) {
 		return nil
@@ -205,4 +212,37 @@ func secretFileMode(src string, m *instructions.Mount) error {
 		gid = int(*m.GID)
 	}
 	return os.Chown(src, uid, gid)
+}
+
+// shebangScript handles `RUN <<EOF` whose body starts with "#!": like
+// BuildKit, the body becomes an executable file (mounted read-only under
+// /dev/pipes) run by its own interpreter instead of the shell. nil when
+// the RUN is not such a heredoc.
+func (j *job) shebangScript(c instructions.ShellDependantCmdLine, rm *runMounts) ([]string, error) {
+	if !c.PrependShell || len(c.Files) != 1 || !strings.HasPrefix(c.Files[0].Data, "#!") ||
+		strings.Trim(strings.TrimSpace(strings.Join(c.CmdLine, " ")), "<-'\"") != c.Files[0].Name {
+		return nil, nil
+	}
+	f, err := os.CreateTemp(j.b.tmpDir(), "heredoc-")
+	if err != nil {
+		return nil, err
+	}
+	rm.releases = append(rm.releases, func() { os.Remove(f.Name()) })
+	body := c.Files[0].Data
+	if c.Files[0].Chomp {
+		body = chompTabs(body)
+	}
+	if _, err := f.WriteString(body); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(f.Name(), 0o755); err != nil {
+		return nil, err
+	}
+	target := "/dev/pipes/" + c.Files[0].Name
+	rm.mounts = append(rm.mounts, mount.Mount{Type: mount.TypeBind, Source: f.Name(), Target: target, ReadOnly: true})
+	return []string{target}, nil
 }

@@ -448,3 +448,22 @@ func TestBuildDockerCLIWithoutSettings(t *testing.T) {
 		t.Fatalf("docker build without DOCKER_BUILDKIT: %s", r)
 	}
 }
+
+func TestBuildHeredocsAndRunNetworkNone(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	img := uniqueName(t)
+	dir := buildContext(t, map[string]string{
+		"Dockerfile": "FROM busybox\n" +
+			"RUN <<EOF\necho one > /one\nEOF\n" +
+			"RUN <<'EOT'\n#!/bin/sh -e\necho \"shebang $0\" > /shebang\nEOT\n" +
+			"RUN cat <<EOF > /redir\nredirected\nEOF\n" +
+			"RUN --network=none grep -c : /proc/net/dev > /ifaces\n",
+	})
+	mustBuild(t, d.dockerBuild("-t", img, dir))
+	t.Cleanup(func() { d.docker("rmi", "-f", img) })
+	out := d.must(t, "run", "--rm", img, "cat", "/one", "/shebang", "/redir", "/ifaces")
+	if out != "one\nshebang /dev/pipes/EOT\nredirected\n1\n" {
+		t.Fatalf("heredoc results = %q", out)
+	}
+}
