@@ -4,7 +4,6 @@
 package api
 
 import (
-	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/network"
 	"net/http"
 
@@ -68,22 +67,14 @@ func (s *Server) routes() {
 	r("POST /images/prune", s.imagesPrune)
 	r("POST /images/{name...}", s.imagePost)
 	r("DELETE /images/{name...}", s.imageDelete)
-	r("POST /build", notImplemented("building images"))
+	r("POST /build", s.build)
 
 	s.volumeRoutes()
 
 	// networks: only the built-in none and host exist until the bridge
 	// driver lands, so there is never a user network to prune.
 	r("POST /networks/prune", s.networksPrune)
-	// No build cache exists until the builder lands: nothing to prune.
 	r("POST /build/prune", s.buildPrune)
-}
-
-func (s *Server) buildPrune(w *respWriter, r *http.Request) error {
-	if _, err := filterArgs(r); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, build.CachePruneReport{CachesDeleted: []string{}})
 }
 
 func (s *Server) networksPrune(w *respWriter, r *http.Request) error {

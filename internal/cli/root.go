@@ -64,6 +64,7 @@ func newRootCommand(c *Cli, version string) *cobra.Command {
 	root.AddCommand(newSystemCommand(c))
 	root.AddCommand(newRegistryCommand(c))
 	root.AddCommand(newVolumeCommand(c))
+	root.AddCommand(buildCommands(c)...)
 	setFlagErrorFunc(root)
 	return root
 }

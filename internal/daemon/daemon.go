@@ -67,6 +67,8 @@ type Daemon struct {
 	backoff  map[string]time.Duration    // restart back-off per container
 	runtimes map[string]*runtime.Runtime // by name, besides the default rt
 
+	builds buildState // the image builder, opened on first use (build.go)
+
 	// ctx is cancelled on shutdown; monitors stop watching (the shims and
 	// containers keep running).
 	ctx    context.Context

@@ -181,6 +181,7 @@ func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
 		}
 	}
 	du.VolumeUsage = d.volumeDiskUsage()
+	du.BuildCacheUsage = d.buildCacheUsage()
 	return du, nil
 }
 

@@ -52,6 +52,8 @@ type blobWriter struct {
 	f  *os.File
 	dg digest.Digester
 	n  int64
+	// flushed is how far writeback has been started (writeback.go).
+	flushed int64
 }
 
 func (b *blobs) writer() (*blobWriter, error) {
@@ -67,6 +69,7 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	w.dg.Hash().Write(p[:n])
 	w.n += int64(n)
+	w.startWriteback()
 	return n, err
 }
 

@@ -143,6 +143,7 @@ func (s *Store) removeImageLocked(img *Image) ([]image.DeleteResponse, int64, er
 			usedSnaps[c] = true
 		}
 	}
+	s.addRetained(usedBlobs, usedSnaps)
 	for _, b := range append([]digest.Digest{img.ID, img.ManifestDigest}, layerDigests(img)...) {
 		if !usedBlobs[b] {
 			s.blobs.remove(b)

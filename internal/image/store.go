@@ -55,6 +55,8 @@ type Store struct {
 	mu     sync.RWMutex
 	images map[digest.Digest]*Image
 	refs   map[string]digest.Digest // normalized ref → image ID
+
+	retain Retainer // layers another owner (the build cache) keeps; build.go
 }
 
 // New opens the store under root (content/ and image/), loading the index

@@ -14,8 +14,9 @@ const maxMountData = 4000
 
 // Mount mounts an overlay of lowers (top first, overlay's order) with upper
 // and work on target. Long lower lists go through the new mount API, which
-// takes one lower dir per call ("lowerdir+") and has no page limit.
-func Mount(lowers []string, upper, work, target string) error {
+// takes one lower dir per call ("lowerdir+") and has no page limit. extra
+// are flag options such as "volatile".
+func Mount(lowers []string, upper, work, target string, extra ...string) error {
 	if len(lowers) == 0 {
 		return errors.New("overlay mount needs at least one lower dir")
 	}
@@ -29,16 +30,19 @@ func Mount(lowers []string, upper, work, target string) error {
 		data += ",upperdir=" + upper + ",workdir=" + work
 	}
 	data += ",index=off"
+	for _, o := range extra {
+		data += "," + o
+	}
 	if len(data) < maxMountData {
 		if err := unix.Mount("overlay", target, "overlay", 0, data); err != nil {
 			return fmt.Errorf("mount overlay on %s: %w", target, err)
 		}
 		return nil
 	}
-	return mountNewAPI(lowers, upper, work, target)
+	return mountNewAPI(lowers, upper, work, target, extra)
 }
 
-func mountNewAPI(lowers []string, upper, work, target string) error {
+func mountNewAPI(lowers []string, upper, work, target string, extra []string) error {
 	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("fsopen overlay: %w", err)
@@ -68,6 +72,11 @@ func mountNewAPI(lowers []string, upper, work, target string) error {
 	}
 	if err := set("index", "off"); err != nil {
 		return err
+	}
+	for _, o := range extra {
+		if err := unix.FsconfigSetFlag(fsfd, o); err != nil {
+			return fmt.Errorf("overlay option %s: %w", o, err)
+		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return fmt.Errorf("create overlay: %w", err)

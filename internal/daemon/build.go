@@ -1,0 +1,78 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/berth-dev/berth/internal/api"
+	"github.com/berth-dev/berth/internal/builder"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/events"
+)
+
+// buildState opens the builder (DATA_ROOT/builder) on first use, so a
+// daemon that never builds pays nothing.
+type buildState struct {
+	once sync.Once
+	b    *builder.Builder
+	err  error
+}
+
+func (d *Daemon) builder() (*builder.Builder, error) {
+	d.builds.once.Do(func() {
+		d.builds.b, d.builds.err = builder.New(filepath.Join(d.cfg.DataRoot, "builder"), d.images, d.rt, d.log)
+	})
+	return d.builds.b, d.builds.err
+}
+
+// Build implements api.BuildBackend.
+func (d *Daemon) Build(ctx context.Context, body io.Reader, opts api.BuildOptions, out io.Writer) (string, error) {
+	b, err := d.builder()
+	if err != nil {
+		return "", err
+	}
+	network := opts.NetworkMode
+	if network == "bridge" {
+		network = "default"
+	}
+	id, err := b.Build(ctx, body, builder.Options{
+		Dockerfile: opts.Dockerfile, Tags: opts.Tags, BuildArgs: opts.BuildArgs, Target: opts.Target,
+		Labels: opts.Labels, NoCache: opts.NoCache, Pull: opts.Pull, NetworkMode: network,
+		Quiet: opts.Quiet, CacheFrom: opts.CacheFrom, Platform: opts.Platform,
+	}, out)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range opts.Tags {
+		d.events.Publish(events.ImageEventType, events.ActionTag, id, map[string]string{"name": t})
+	}
+	return id, nil
+}
+
+// BuildCachePrune implements api.BuildBackend: the whole cache goes (berth
+// keeps no in-use or shared records that "all" would add).
+func (d *Daemon) BuildCachePrune(ctx context.Context, all bool) (*build.CachePruneReport, error) {
+	b, err := d.builder()
+	if err != nil {
+		return nil, err
+	}
+	return b.Prune(ctx)
+}
+
+// buildCacheUsage is the build cache for `system df`.
+func (d *Daemon) buildCacheUsage() *build.DiskUsage {
+	du := &build.DiskUsage{Items: []build.CacheRecord{}}
+	b, err := d.builder()
+	if err != nil {
+		return du
+	}
+	du.Items = append(du.Items, b.Usage()...)
+	for _, r := range du.Items {
+		du.TotalCount++
+		du.TotalSize += r.Size
+		du.Reclaimable += r.Size
+	}
+	return du
+}
