@@ -138,6 +138,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	c.HasBeenStarted = true
 	done := make(chan struct{})
 	c.Done = done
+	d.startHealth(c)
 	if err := d.containers.Save(c); err != nil {
 		d.log.Error("saving container record", "id", c.ID, "err", err)
 	}
@@ -212,6 +213,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 		finished = time.Now().UTC()
 	}
 	ran := finished.Sub(c.State.StartedAt)
+	d.stopHealth(c.ID)
 	c.State.Running = false
 	c.State.Paused = false
 	c.State.Pid = 0
@@ -340,6 +342,9 @@ func (d *Daemon) reconcile() {
 		bundle := d.bundleDir(c.ID)
 		switch {
 		case running && shimclient.Alive(bundle):
+			c.Mu.Lock()
+			d.startHealth(c)
+			c.Mu.Unlock()
 			d.watch(c, done)
 		case running:
 			exit, err := shimclient.ReadExit(bundle)
