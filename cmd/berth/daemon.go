@@ -28,6 +28,7 @@ type daemonOptions struct {
 	debug    bool
 	logOpts  []string
 	group    string
+	metrics  string
 }
 
 // newDaemonCommand is `berth daemon`, taking dockerd's flags for where
@@ -52,6 +53,7 @@ func newDaemonCommand() *cobra.Command {
 	f.BoolVarP(&o.debug, "debug", "D", false, "Enable debug mode")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Default log driver options for containers (max-size, max-file)")
 	f.StringVarP(&o.group, "group", "G", "", "Group for the unix socket (default: root only, mode 0660)")
+	f.StringVar(&o.metrics, "metrics-addr", "", "Set default address and port to serve the metrics api on")
 	return cmd
 }
 
@@ -87,7 +89,14 @@ func runDaemon(o *daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(d, api.Options{Version: version, Logger: logger})
+	apiOpts := api.Options{Version: version, Logger: logger}
+	stopMetrics, err := startMetrics(o.metrics, d, &apiOpts, logger)
+	if err != nil {
+		d.Shutdown()
+		return err
+	}
+	defer stopMetrics()
+	srv := api.NewServer(d, apiOpts)
 	var listeners []net.Listener
 	for _, h := range o.hosts {
 		l, err := listenUnix(h)
