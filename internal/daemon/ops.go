@@ -36,7 +36,11 @@ func (d *Daemon) ContainerTop(ctx context.Context, ref, psArgs string) (*apicont
 	if err != nil {
 		return nil, errdefs.Invalid("error running ps: %v", err)
 	}
-	return parsePs(string(out), pids)
+	top, err := parsePs(string(out), pids)
+	if err == nil {
+		d.containerEvent(c, events.ActionTop, nil)
+	}
+	return top, err
 }
 
 func parsePs(out string, pids []int) (*apicontainer.TopResponse, error) {
