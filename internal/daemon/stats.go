@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/berth-dev/berth/internal/cgstats"
@@ -17,8 +18,9 @@ import (
 // Docker waits for its 1 s collector tick instead.
 const statsWindow = 100 * time.Millisecond
 
-// cgroupReader reads the host's cgroupfs; detected once.
-var cgroupReader = cgstats.Detect("/sys/fs/cgroup")
+// cgroupReader reads the host's cgroupfs; detected on first use (not at
+// package init: the CLI links this package too).
+var cgroupReader = sync.OnceValue(func() cgstats.Reader { return cgstats.Detect("/sys/fs/cgroup") })
 
 // ContainerStats reads the container's counters: once (one-shot), twice
 // statsWindow apart (stream=false, so CPU % has a base), or every second.
@@ -74,7 +76,7 @@ func (d *Daemon) sample(c *container.Container) *apicontainer.StatsResponse {
 
 // readStats fills s from the container's cgroup and network namespace.
 func (d *Daemon) readStats(id string, pid int, hostNet bool, s *apicontainer.StatsResponse) {
-	cgroupReader.Read(d.cgroupsPath(id), s)
+	cgroupReader().Read(d.cgroupsPath(id), s)
 	// An unlimited cgroup reports a huge limit (v1) or none (v2); Docker
 	// shows the host's memory instead, and so does the LIMIT column.
 	var si unix.Sysinfo_t
