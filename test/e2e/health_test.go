@@ -143,6 +143,23 @@ func TestHealthcheckFromImageAndNoHealthcheck(t *testing.T) {
 	if ps := d.must(t, "ps", "-q", "--filter", "health=none", "--filter", "name="+none); strings.TrimSpace(ps) == "" {
 		t.Fatal("health=none does not list the container without a healthcheck")
 	}
+
+	// berth's own CLI takes docker's --health-* flags.
+	own := uniqueName(t)
+	if _, errOut, code := d.berth("run", "-d", "--name", own, "--health-cmd", "exit 1", "--health-interval", "150ms",
+		"--health-timeout", "2s", "--health-retries", "2", "--health-start-period", "1m", "--health-start-interval", "100ms",
+		"busybox", "sleep", "300"); code != 0 {
+		t.Fatalf("berth run --health-*: %s", errOut)
+	}
+	d.rmOnCleanup(t, own)
+	got := d.inspect(t, own, "{{json .Config.Healthcheck}}")
+	want := `{"Test":["CMD-SHELL","exit 1"],"Interval":150000000,"Timeout":2000000000,"StartPeriod":60000000000,"StartInterval":100000000,"Retries":2}`
+	if got != want {
+		t.Fatalf("healthcheck from berth's flags:\n%s\nwant\n%s", got, want)
+	}
+	if out, _, _ := d.berth("ps", "--filter", "name="+own, "--format", "{{.Status}}"); !strings.Contains(out, "(health: starting)") {
+		t.Fatalf("berth ps: %q", out)
+	}
 }
 
 // The runner stops with the container, restarts with it, and an adopted
