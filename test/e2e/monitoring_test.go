@@ -371,10 +371,19 @@ func TestMetricsScrapeMatchesCgroup(t *testing.T) {
 	if n, _ := sample(fams, "berth_events_total", map[string]string{"type": "container", "action": "health_status"}); n < 1 {
 		t.Errorf("health_status events counted: %v", n)
 	}
-	// An idle daemon does no work between scrapes: the stream of its CPU
-	// time is checked by bench/09-monitoring.sh; here, the endpoint answers
-	// on its own port only.
-	if _, err := http.Get("http://" + addr + "/nope"); err != nil {
-		t.Fatal(err)
+
+	// A container killed for memory: an oom event, counted per container.
+	hog := uniqueName(t)
+	d.rmOnCleanup(t, hog)
+	if r := d.dk("run", "--name", hog, "-m", "32m", "--memory-swap", "32m", img, "sh", "-c", "dd if=/dev/zero of=/dev/shm/x bs=1M count=100"); r.Code != 137 {
+		t.Fatalf("memory hog: %s", r)
 	}
+	if d.inspect(t, hog, "{{.State.OOMKilled}}") != "true" {
+		t.Skip("the kernel did not OOM-kill the hog here; OOM accounting untested")
+	}
+	hogID := d.inspect(t, hog, "{{.Id}}")
+	waitFor(t, 5*time.Second, "the OOM kill in the metrics", func() bool {
+		v, _ := sample(scrapeMetrics(t, addr), "berth_container_oom_kills_total", map[string]string{"id": hogID})
+		return v == 1
+	})
 }
