@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
@@ -35,18 +37,42 @@ func newStatsCommand(c *Cli) *cobra.Command {
 	return cmd
 }
 
-// statsCollector keeps the latest row of each container, fed by one
-// stats stream per container.
+// statsRow is one container's latest numbers, fed by its stats stream.
+type statsRow struct {
+	id     string
+	entry  statsEntry
+	cancel context.CancelFunc
+}
+
+// statsCollector keeps the rows in display order.
 type statsCollector struct {
+	api    *client.Client
+	stream bool
+	trunc  bool
+
 	mu   sync.Mutex
-	rows []*statsEntry
+	rows []*statsRow
 	errs []error
+	wg   sync.WaitGroup
+
+	active atomic.Int32 // streams still open
 }
 
 func runStats(ctx context.Context, c *Cli, args []string, o *statsOptions) error {
 	api, err := c.Client()
 	if err != nil {
 		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	col := &statsCollector{api: api, stream: !o.noStream, trunc: !o.noTrunc}
+	format := o.format
+	if format == "" || format == "table" {
+		format = defaultStatsFormat
+	}
+	if len(args) == 0 && col.stream {
+		// As docker: follow containers that start (and go) while we watch.
+		col.watchEvents(ctx, o.all)
 	}
 	refs := args
 	if len(refs) == 0 {
@@ -58,24 +84,11 @@ func runStats(ctx context.Context, c *Cli, args []string, o *statsOptions) error
 			refs = append(refs, s.ID)
 		}
 	}
-	format := o.format
-	if format == "" || format == "table" {
-		format = defaultStatsFormat
+	for _, ref := range refs {
+		col.add(ctx, ref)
 	}
-	col := &statsCollector{rows: make([]*statsEntry, len(refs))}
-	for i, ref := range refs {
-		col.rows[i] = &statsEntry{container: ref, id: ref, trunc: !o.noTrunc, invalid: true}
-	}
-	var wg sync.WaitGroup
-	for i, ref := range refs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			col.follow(ctx, api, i, ref, !o.noStream, !o.noTrunc)
-		}()
-	}
-	if o.noStream {
-		wg.Wait()
+	if !col.stream {
+		col.wg.Wait()
 		if err := col.firstError(); err != nil && len(args) > 0 {
 			return err
 		}
@@ -83,18 +96,18 @@ func runStats(ctx context.Context, c *Cli, args []string, o *statsOptions) error
 	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-done:
-			if err := col.firstError(); err != nil {
-				return err
-			}
-			return col.print(c.Out(), format, true)
 		case <-tick.C:
+			if len(args) > 0 && col.allGone() {
+				// Every named container stopped or went away.
+				if err := col.firstError(); err != nil {
+					return err
+				}
+				return col.print(c.Out(), format, true)
+			}
 			if err := col.print(c.Out(), format, true); err != nil {
 				return err
 			}
@@ -102,13 +115,71 @@ func runStats(ctx context.Context, c *Cli, args []string, o *statsOptions) error
 	}
 }
 
-// follow reads ref's stats (one sample with its predecessor, or a stream)
-// into row i.
-func (col *statsCollector) follow(ctx context.Context, api *client.Client, i int, ref string, stream, trunc bool) {
-	res, err := api.ContainerStats(ctx, ref, client.ContainerStatsOptions{Stream: stream, IncludePreviousSample: !stream})
+// add starts following ref unless it is already shown.
+func (col *statsCollector) add(ctx context.Context, ref string) {
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	for _, r := range col.rows {
+		if r.id == ref {
+			return
+		}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	row := &statsRow{id: ref, entry: statsEntry{container: ref, id: ref, trunc: col.trunc, invalid: true}, cancel: cancel}
+	col.rows = append(col.rows, row)
+	col.wg.Add(1)
+	col.active.Add(1)
+	go func() {
+		defer col.wg.Done()
+		defer col.active.Add(-1)
+		col.follow(rctx, row)
+	}()
+}
+
+func (col *statsCollector) remove(id string) {
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	for i, r := range col.rows {
+		if r.id == id {
+			r.cancel()
+			col.rows = append(col.rows[:i], col.rows[i+1:]...)
+			return
+		}
+	}
+}
+
+// watchEvents adds containers that start and drops those that are
+// destroyed (or, without --all, that die).
+func (col *statsCollector) watchEvents(ctx context.Context, all bool) {
+	f := client.Filters{}.Add("type", string(events.ContainerEventType)).Add("event", "start", "die", "destroy")
+	res := col.api.Events(ctx, client.EventsListOptions{Filters: f})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-res.Err:
+				return
+			case m := <-res.Messages:
+				switch {
+				case m.Action == events.ActionStart:
+					col.add(ctx, m.Actor.ID)
+				case m.Action == events.ActionDestroy, m.Action == events.ActionDie && !all:
+					col.remove(m.Actor.ID)
+				}
+			}
+		}
+	}()
+}
+
+// follow reads row's stats (one sample with its predecessor, or a stream).
+func (col *statsCollector) follow(ctx context.Context, row *statsRow) {
+	res, err := col.api.ContainerStats(ctx, row.id, client.ContainerStatsOptions{Stream: col.stream, IncludePreviousSample: !col.stream})
 	if err != nil {
 		col.mu.Lock()
-		col.errs = append(col.errs, err)
+		if ctx.Err() == nil {
+			col.errs = append(col.errs, err)
+		}
 		col.mu.Unlock()
 		return
 	}
@@ -117,20 +188,18 @@ func (col *statsCollector) follow(ctx context.Context, api *client.Client, i int
 	for {
 		var s container.StatsResponse
 		if err := dec.Decode(&s); err != nil {
-			if err != io.EOF && ctx.Err() == nil {
-				col.mu.Lock()
-				col.rows[i].invalid = true
-				col.mu.Unlock()
-			}
 			return
 		}
-		e := newStatsEntry(ref, &s)
-		e.trunc = trunc
+		e := newStatsEntry(row.entry.container, &s)
+		e.trunc = col.trunc
 		col.mu.Lock()
-		col.rows[i] = &e
+		row.entry = e
 		col.mu.Unlock()
 	}
 }
+
+// allGone: every stream has ended (named containers that stopped).
+func (col *statsCollector) allGone() bool { return col.active.Load() == 0 }
 
 func (col *statsCollector) firstError() error {
 	col.mu.Lock()
@@ -146,8 +215,8 @@ func (col *statsCollector) print(out io.Writer, format string, clear bool) error
 	col.mu.Lock()
 	items := make([]any, 0, len(col.rows))
 	for _, r := range col.rows {
-		rc := *r
-		items = append(items, &rc)
+		e := r.entry
+		items = append(items, &e)
 	}
 	col.mu.Unlock()
 	if clear {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,7 +239,7 @@ func TestStatsStreams(t *testing.T) {
 	d.runD(t, "--name", name, "busybox", "sh", "-c", "while :; do :; done")
 	cmd := exec.Command(berthBin(), "stats", "--format", "{{.Name}} {{.CPUPerc}}", name)
 	cmd.Env = d.berthEnv()
-	out := &strings.Builder{}
+	out := &syncBuffer{}
 	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -386,4 +387,45 @@ func TestMetricsScrapeMatchesCgroup(t *testing.T) {
 		v, _ := sample(scrapeMetrics(t, addr), "berth_container_oom_kills_total", map[string]string{"id": hogID})
 		return v == 1
 	})
+}
+
+// Without arguments the live view follows containers that start and stop.
+func TestStatsLiveViewFollowsContainers(t *testing.T) {
+	d := sharedDaemon(t)
+	cmd := exec.Command(berthBin(), "stats", "--format", "{{.Name}}")
+	cmd.Env = d.berthEnv()
+	out := &syncBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	lastFrame := func() string {
+		s := out.String()
+		return s[strings.LastIndex(s, "\033[H")+1:]
+	}
+	time.Sleep(500 * time.Millisecond)
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	waitFor(t, 10*time.Second, "the new container in the view", func() bool { return strings.Contains(lastFrame(), name+"\n") })
+	d.must(t, "rm", "-f", name)
+	waitFor(t, 10*time.Second, "the removed container to leave the view", func() bool { return !strings.Contains(lastFrame(), name+"\n") })
+}
+
+// syncBuffer is a strings.Builder safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
