@@ -46,7 +46,8 @@ func (h *healthMonitors) current(id string) *health.Monitor {
 }
 
 // startHealth begins probing a container that just started (or was adopted
-// after a daemon restart). c.Mu is held.
+// after a daemon restart). As Docker, the status starts over at "starting"
+// with no failing streak; the log of earlier probes is kept. c.Mu is held.
 func (d *Daemon) startHealth(c *container.Container) {
 	settings, ok := health.Resolve(c.Config.Healthcheck, c.Config.Shell)
 	if !ok {
@@ -54,8 +55,10 @@ func (d *Daemon) startHealth(c *container.Container) {
 		return
 	}
 	if c.State.Health == nil {
-		c.State.Health = &apicontainer.Health{Status: apicontainer.Starting}
+		c.State.Health = &apicontainer.Health{}
 	}
+	c.State.Health.Status = apicontainer.Starting
+	c.State.Health.FailingStreak = 0
 	ready := make(chan struct{})
 	var m *health.Monitor
 	m = health.Start(settings, c.State.StartedAt, c.State.Health, d.probe(c), func(h *apicontainer.Health, changed bool) {

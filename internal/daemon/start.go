@@ -134,7 +134,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		return errdefs.Invalid("failed to start container: %v", err)
 	}
 	now := time.Now().UTC()
-	c.State = container.State{Running: true, Pid: pid, StartedAt: now, FinishedAt: c.State.FinishedAt}
+	c.State = container.State{Running: true, Pid: pid, StartedAt: now, FinishedAt: c.State.FinishedAt, Health: c.State.Health}
 	c.HasBeenStarted = true
 	done := make(chan struct{})
 	c.Done = done
