@@ -13,6 +13,7 @@ import (
 func (d *Daemon) MonitorContainers() []monitor.Container {
 	list := d.containers.List()
 	out := make([]monitor.Container, 0, len(list))
+	host := readHostInfo()
 	for _, c := range list {
 		c.Mu.Lock()
 		m := monitor.Container{
@@ -27,7 +28,7 @@ func (d *Daemon) MonitorContainers() []monitor.Container {
 		c.Mu.Unlock()
 		if running {
 			s := &apicontainer.StatsResponse{ID: c.ID, Name: c.Name}
-			d.readStats(c.ID, pid, hostNet, s)
+			d.readStats(c.ID, pid, hostNet, host, s)
 			m.Stats = s
 		}
 		out = append(out, m)

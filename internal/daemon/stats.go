@@ -70,22 +70,37 @@ func (d *Daemon) sample(c *container.Container) *apicontainer.StatsResponse {
 	if !running {
 		return s
 	}
-	d.readStats(c.ID, pid, netMode.IsHost(), s)
+	d.readStats(c.ID, pid, netMode.IsHost(), readHostInfo(), s)
 	return s
 }
 
+// hostInfo is what every sample needs from the host; a scrape of many
+// containers reads it once.
+type hostInfo struct {
+	memTotal  uint64 // bytes
+	cpuTotal  uint64 // ns of CPU time since boot, all CPUs
+	onlineCPU uint32
+}
+
+func readHostInfo() hostInfo {
+	var h hostInfo
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		h.memTotal = uint64(si.Totalram) * uint64(si.Unit)
+	}
+	h.cpuTotal, h.onlineCPU = cgstats.HostCPU("/proc/stat")
+	return h
+}
+
 // readStats fills s from the container's cgroup and network namespace.
-func (d *Daemon) readStats(id string, pid int, hostNet bool, s *apicontainer.StatsResponse) {
+func (d *Daemon) readStats(id string, pid int, hostNet bool, host hostInfo, s *apicontainer.StatsResponse) {
 	cgroupReader().Read(d.cgroupsPath(id), s)
 	// An unlimited cgroup reports a huge limit (v1) or none (v2); Docker
 	// shows the host's memory instead, and so does the LIMIT column.
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil {
-		if total := uint64(si.Totalram) * uint64(si.Unit); s.MemoryStats.Limit == 0 || s.MemoryStats.Limit > total {
-			s.MemoryStats.Limit = total
-		}
+	if s.MemoryStats.Limit == 0 || s.MemoryStats.Limit > host.memTotal {
+		s.MemoryStats.Limit = host.memTotal
 	}
-	s.CPUStats.SystemUsage, s.CPUStats.OnlineCPUs = cgstats.HostCPU("/proc/stat")
+	s.CPUStats.SystemUsage, s.CPUStats.OnlineCPUs = host.cpuTotal, host.onlineCPU
 	s.NumProcs = uint32(s.PidsStats.Current)
 	// With --network host the container has no interfaces of its own.
 	if !hostNet && pid > 0 {
