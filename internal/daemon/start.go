@@ -231,7 +231,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	if exit.OOMKilled {
 		d.containerEvent(c, events.ActionOOM, nil)
 	}
-	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode)})
+	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode), "execDuration": strconv.Itoa(int(ran.Seconds()))})
 	d.notifyWaiters(c, false)
 	autoRemove := c.HostConfig.AutoRemove && !restart
 	c.Mu.Unlock()

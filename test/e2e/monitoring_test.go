@@ -154,7 +154,7 @@ func TestEventsOfEverything(t *testing.T) {
 	}
 	// Filters combine: only die events of this container, with their exit code.
 	dies := d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+id, "--filter", "event=die",
-		"--format", `{{.Actor.Attributes.name}} {{index .Actor.Attributes "exitCode"}}`)
+		"--format", `{{.Actor.Attributes.name}} {{index .Actor.Attributes "exitCode"}}{{if not (index .Actor.Attributes "execDuration")}} no-execDuration{{end}}`)
 	if lines := strings.Split(strings.TrimSpace(dies), "\n"); len(lines) != 2 || lines[1] != name+" 137" {
 		t.Errorf("die events: %q", dies)
 	}
