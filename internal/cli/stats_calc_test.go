@@ -62,3 +62,15 @@ func TestMemUsageV2AndNoSamples(t *testing.T) {
 		t.Error("a container without stats shows --")
 	}
 }
+
+func TestStatsJSONKeysAsDocker(t *testing.T) {
+	e := newStatsEntry("web", &container.StatsResponse{Name: "/web", ID: "abc"})
+	var out bytes.Buffer
+	if err := writeFormatted(&out, "json", statsHeaders, []any{&e}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"BlockIO":"0B / 0B","CPUPerc":"0.00%","Container":"web","ID":"abc","MemPerc":"0.00%","MemUsage":"0B / 0B","Name":"web","NetIO":"0B / 0B","PIDs":"0"}`
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Fatalf("json:\n%s\nwant\n%s", got, want)
+	}
+}
