@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/runtime"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // healthMonitors holds the probe loop of each running container with a
@@ -110,6 +111,9 @@ func (d *Daemon) applyHealth(c *container.Container, m *health.Monitor, h *apico
 // keeps), killed when ctx ends. It emits the exec events Docker emits for
 // probes.
 func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
+	// The process spec is the same for every probe of this run: build it
+	// once instead of re-reading the bundle's config.json each time.
+	var proc *specs.Process
 	return func(ctx context.Context, cmd []string) (int, []byte, error) {
 		c.Mu.Lock()
 		running, paused, groups := c.State.Running, c.State.Paused, c.HostConfig.GroupAdd
@@ -120,13 +124,14 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 		if paused {
 			return -1, nil, errdefs.Conflict("container %s is paused, unpause the container before exec", c.ID)
 		}
-		spec, err := d.loadSpec(c.ID)
-		if err != nil {
-			return -1, nil, err
-		}
-		proc, err := runtime.ExecProcessSpec(spec, spec.Root.Path, &apicontainer.ExecCreateRequest{Cmd: cmd}, groups...)
-		if err != nil {
-			return -1, nil, err
+		if proc == nil {
+			spec, err := d.loadSpec(c.ID)
+			if err != nil {
+				return -1, nil, err
+			}
+			if proc, err = runtime.ExecProcessSpec(spec, spec.Root.Path, &apicontainer.ExecCreateRequest{Cmd: cmd}, groups...); err != nil {
+				return -1, nil, err
+			}
 		}
 		out, err := os.CreateTemp("", "berth-probe-")
 		if err != nil {
