@@ -29,6 +29,7 @@ type daemonOptions struct {
 	logOpts  []string
 	group    string
 	registry registryFlags
+	metrics  string
 }
 
 // newDaemonCommand is `berth daemon`, taking dockerd's flags for where
@@ -54,6 +55,7 @@ func newDaemonCommand() *cobra.Command {
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Default log driver options for containers (max-size, max-file)")
 	f.StringVarP(&o.group, "group", "G", "", "Group for the unix socket (default: root only, mode 0660)")
 	o.registry.add(f)
+	f.StringVar(&o.metrics, "metrics-addr", "", "Set default address and port to serve the metrics api on")
 	return cmd
 }
 
@@ -89,7 +91,14 @@ func runDaemon(o *daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(d, api.Options{Version: version, Logger: logger})
+	apiOpts := api.Options{Version: version, Logger: logger}
+	stopMetrics, err := startMetrics(o.metrics, d, &apiOpts, logger)
+	if err != nil {
+		d.Shutdown()
+		return err
+	}
+	defer stopMetrics()
+	srv := api.NewServer(d, apiOpts)
 	var listeners []net.Listener
 	for _, h := range o.hosts {
 		l, err := listenUnix(h)

@@ -20,6 +20,9 @@ type Options struct {
 	APIVersion    string // highest API version served; default MaxAPIVersion
 	MinAPIVersion string // lowest API version served; default MinAPIVersion
 	Logger        *slog.Logger
+	// Observe, when set, is told every request's route pattern, status
+	// and duration (the metrics endpoint's latency histogram).
+	Observe func(method, route string, status int, d time.Duration)
 }
 
 // Server is the Engine API HTTP server.
@@ -107,6 +110,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Ostype", "linux")
 
 	start := time.Now()
+	route := ""
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -118,13 +122,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.log.Debug("api: request", "method", r.Method, "path", r.URL.Path, "status", rw.status, "duration", time.Since(start))
+		if s.opts.Observe != nil {
+			s.opts.Observe(r.Method, route, rw.status, time.Since(start))
+		}
 	}()
 
 	version, rest := splitVersion(r.URL.EscapedPath())
 	if version != "" {
 		r = withPath(r, rest)
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	_, route = s.mux.Handler(r)
+	if route == "" {
 		writeJSON(rw, http.StatusNotFound, errorBody("page not found"))
 		return
 	}

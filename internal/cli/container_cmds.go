@@ -22,7 +22,7 @@ func containerVerbs(c *Cli) []*cobra.Command {
 		newLogsCommand(c), newExecCommand(c), newAttachCommand(c), newTopCommand(c),
 		newCpCommand(c), newWaitCommand(c), newRenameCommand(c), newPauseCommand(c),
 		newUnpauseCommand(c), newUpdateCommand(c), newDiffCommand(c), newExportCommand(c),
-		newCommitCommand(c), newPortCommand(c),
+		newCommitCommand(c), newPortCommand(c), newStatsCommand(c),
 	}
 }
 

@@ -25,6 +25,9 @@ type State struct {
 	Error      string    `json:"error,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+	// Health is the HEALTHCHECK state (nil without one); kept across a
+	// daemon restart so an adopted container's probe log survives.
+	Health *container.Health `json:"health,omitempty"`
 }
 
 // Container is one container's record. Fields are guarded by Mu once the

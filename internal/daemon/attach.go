@@ -72,6 +72,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	}
 	// Closing our descriptor leaves a stream handed to the shim open.
 	defer conn.Close()
+	d.containerEvent(c, events.ActionAttach, nil)
 	var file *os.File
 	if fc, ok := conn.(interface{ File() (*os.File, error) }); ok && !opts.Stdin {
 		if f, err := fc.File(); err == nil {
@@ -218,7 +219,11 @@ func (d *Daemon) ContainerResize(ctx context.Context, ref string, height, width 
 	if !running {
 		return errdefs.Conflict("Container %s is not running", c.ID)
 	}
-	return shimclient.Resize(ctx, d.bundleDir(c.ID), height, width)
+	if err := shimclient.Resize(ctx, d.bundleDir(c.ID), height, width); err != nil {
+		return err
+	}
+	d.containerEvent(c, events.ActionResize, map[string]string{"height": itoa(int(height)), "width": itoa(int(width))})
+	return nil
 }
 
 // ContainerLogs reads the json-file log; with Follow it keeps going until

@@ -67,7 +67,8 @@ type Daemon struct {
 	backoff  map[string]time.Duration    // restart back-off per container
 	runtimes map[string]*runtime.Runtime // by name, besides the default rt
 
-	builds buildState // the image builder, opened on first use (build.go)
+	builds         buildState     // the image builder, opened on first use (build.go)
+	healthMonitors healthMonitors // HEALTHCHECK probe loops (health.go)
 
 	// ctx is cancelled on shutdown; monitors stop watching (the shims and
 	// containers keep running).
@@ -184,6 +185,7 @@ func lockRoot(root string) (*os.File, error) {
 // their shims keep running; the next daemon adopts them.
 func (d *Daemon) Shutdown() {
 	d.cancel()
+	d.stopAllHealth()
 	d.wg.Wait()
 	if d.cfg.Pidfile != "" {
 		os.Remove(d.cfg.Pidfile)

@@ -203,10 +203,11 @@ func (d *Daemon) ContainerArchiveGet(ctx context.Context, ref, path string) (io.
 	if r.err != nil {
 		return nil, nil, r.err
 	}
+	d.containerEvent(c, events.ActionArchivePath, nil)
 	return pr, r.st, nil
 }
 
-func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOverwriteDirNonDir, copyUIDGID bool, content io.Reader) error {
+func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOverwriteDirNonDir, copyUIDGID bool, content io.Reader) (err error) {
 	c, err := d.containers.Get(ref)
 	if err != nil {
 		return err
@@ -214,6 +215,11 @@ func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOv
 	if c.HostConfig.ReadonlyRootfs {
 		return errdefs.Forbidden("container rootfs is marked read-only")
 	}
+	defer func() {
+		if err == nil {
+			d.containerEvent(c, events.ActionExtractToDir, nil)
+		}
+	}()
 	return d.withRootfs(c, func(rootfs string) error {
 		st, err := archive.Stat(rootfs, path)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/filters"
 	"github.com/berth-dev/berth/internal/image"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/events"
 	apiimage "github.com/moby/moby/api/types/image"
 	digest "github.com/opencontainers/go-digest"
@@ -105,6 +106,11 @@ func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
 	}
 	if err := d.images.Tag(img.ID, ref); err != nil {
 		return err
+	}
+	// Docker names the new tag in its familiar form ("bb:v2", not
+	// "docker.io/library/bb:v2").
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		ref = reference.FamiliarString(named)
 	}
 	d.imageEvent(events.ActionTag, ref)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/filters"
+	"github.com/berth-dev/berth/internal/health"
 	"github.com/docker/go-units"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -43,7 +44,7 @@ func statusString(c *container.Container) string {
 	case apicontainer.StatePaused:
 		return "Up " + units.HumanDuration(time.Since(s.StartedAt)) + " (Paused)"
 	case apicontainer.StateRunning:
-		return "Up " + units.HumanDuration(time.Since(s.StartedAt))
+		return "Up " + units.HumanDuration(time.Since(s.StartedAt)) + healthSuffix(s.Health)
 	case apicontainer.StateCreated:
 		return "Created"
 	}
@@ -70,6 +71,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 			Status: c.Status(), Running: s.Running, Paused: s.Paused, Restarting: s.Restarting,
 			OOMKilled: s.OOMKilled, Dead: s.Dead, Pid: s.Pid, ExitCode: s.ExitCode, Error: s.Error,
 			StartedAt: apiTime(s.StartedAt), FinishedAt: apiTime(s.FinishedAt),
+			Health: health.Copy(s.Health),
 		},
 		Image:          c.ImageID,
 		ResolvConfPath: c.ResolvConfPath,
@@ -144,6 +146,9 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 		"volume", "network", "publish", "expose", "health", "isolation", "is-task"); err != nil {
 		return nil, err
 	}
+	if err := validateHealthFilter(f); err != nil {
+		return nil, err
+	}
 	for _, st := range f.Get("status") {
 		if err := apicontainer.ValidateContainerState(apicontainer.ContainerState(st)); err != nil {
 			return nil, errdefs.Invalid("invalid filter 'status=%s'", st)
@@ -208,7 +213,8 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		f.Has("name") && !anyRegexp(f.Get("name"), name),
 		f.Has("exited") && (status != apicontainer.StateExited || !f.MatchAny("exited", itoa(c.State.ExitCode))),
 		f.Has("ancestor") && !contains(ancestors, c.ImageID),
-		f.Has("network") && !f.MatchAny("network", string(c.HostConfig.NetworkMode)):
+		f.Has("network") && !f.MatchAny("network", string(c.HostConfig.NetworkMode)),
+		f.Has("health") && !f.MatchAny("health", string(healthStatus(c))):
 		return apicontainer.Summary{}, false
 	}
 	cmd := c.Path
@@ -227,6 +233,9 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		Mounts:          inspectMounts(c),
 	}
 	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
+	if c.State.Health != nil {
+		s.Health = &apicontainer.HealthSummary{Status: c.State.Health.Status, FailingStreak: c.State.Health.FailingStreak}
+	}
 	if opts.Size {
 		s.SizeRw = dirSize(filepath.Join(d.containers.Dir(c.ID), "rw", "upper"))
 		if img, err := d.images.Resolve(c.ImageID); err == nil {

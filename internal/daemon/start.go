@@ -143,10 +143,11 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		return errdefs.Invalid("failed to start container: %v", err)
 	}
 	now := time.Now().UTC()
-	c.State = container.State{Running: true, Pid: pid, StartedAt: now, FinishedAt: c.State.FinishedAt}
+	c.State = container.State{Running: true, Pid: pid, StartedAt: now, FinishedAt: c.State.FinishedAt, Health: c.State.Health}
 	c.HasBeenStarted = true
 	done := make(chan struct{})
 	c.Done = done
+	d.startHealth(c)
 	if err := d.containers.Save(c); err != nil {
 		d.log.Error("saving container record", "id", c.ID, "err", err)
 	}
@@ -221,6 +222,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 		finished = time.Now().UTC()
 	}
 	ran := finished.Sub(c.State.StartedAt)
+	d.stopHealth(c.ID)
 	c.State.Running = false
 	c.State.Paused = false
 	c.State.Pid = 0
@@ -239,7 +241,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	if exit.OOMKilled {
 		d.containerEvent(c, events.ActionOOM, nil)
 	}
-	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode)})
+	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode), "execDuration": strconv.Itoa(int(ran.Seconds()))})
 	d.notifyWaiters(c, false)
 	autoRemove := c.HostConfig.AutoRemove && !restart
 	c.Mu.Unlock()
@@ -350,6 +352,9 @@ func (d *Daemon) reconcile() {
 		bundle := d.bundleDir(c.ID)
 		switch {
 		case running && shimclient.Alive(bundle):
+			c.Mu.Lock()
+			d.startHealth(c)
+			c.Mu.Unlock()
 			d.watch(c, done)
 		case running:
 			exit, err := shimclient.ReadExit(bundle)

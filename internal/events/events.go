@@ -109,8 +109,11 @@ func Match(m events.Message, f filters.Args) bool {
 	if f.Has("action") && !matchAction(f.Get("action"), string(m.Action)) {
 		return false
 	}
+	if f.Has("image") && !matchImage(f.Get("image"), m) {
+		return false
+	}
 	name := m.Actor.Attributes["name"]
-	for key, typ := range map[string]events.Type{"container": events.ContainerEventType, "image": events.ImageEventType, "volume": events.VolumeEventType, "network": events.NetworkEventType} {
+	for key, typ := range map[string]events.Type{"container": events.ContainerEventType, "volume": events.VolumeEventType, "network": events.NetworkEventType} {
 		if !f.Has(key) {
 			continue
 		}
@@ -138,4 +141,31 @@ func matchAction(want []string, action string) bool {
 		}
 	}
 	return false
+}
+
+// matchImage is Docker's image filter: an image event's ID or name, or a
+// container event's image, each also without its tag ("bb" matches
+// "bb:latest").
+func matchImage(want []string, m events.Message) bool {
+	attr := "image"
+	if m.Type == events.ImageEventType {
+		attr = "name"
+	}
+	name := m.Actor.Attributes[attr]
+	for _, w := range want {
+		for _, v := range []string{m.Actor.ID, name, stripTag(m.Actor.ID), stripTag(name)} {
+			if v != "" && v == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stripTag drops a ":tag" after the last "/" (a registry's port stays).
+func stripTag(ref string) string {
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') && !strings.HasPrefix(ref, "sha256:") {
+		return ref[:i]
+	}
+	return ref
 }

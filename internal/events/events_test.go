@@ -40,7 +40,10 @@ func TestMatch(t *testing.T) {
 		{"container other name", ctr, filters.Args{"container": {"db"}}, false},
 		{"container filter drops image events", img, filters.Args{"container": {"busybox:latest"}}, false},
 		{"image by name", img, filters.Args{"image": {"busybox:latest"}}, true},
-		{"image filter drops container events", ctr, filters.Args{"image": {"busybox"}}, false},
+		// As Docker: an image filter also matches the events of containers of that image.
+		{"image filter matches the image's containers", ctr, filters.Args{"image": {"busybox"}}, true},
+		{"image filter drops other images' containers", ctr, filters.Args{"image": {"alpine"}}, false},
+		{"image name without its tag", img, filters.Args{"image": {"busybox"}}, true},
 		{"label key", ctr, filters.Args{"label": {"app"}}, true},
 		{"label key=value", ctr, filters.Args{"label": {"app=shop"}}, true},
 		{"label value differs", ctr, filters.Args{"label": {"app=blog"}}, false},

@@ -11,7 +11,8 @@ import (
 
 // cgroupFile reads a v1 controller file of a berth container (cgroups
 // path /berth/<id>, see daemon.cgroupsPath).
-func cgroupFile(t *testing.T, controller, id, file string) string {
+// cgroupFile reads one of a container's cgroup v1 files.
+func cgroupFile(t testing.TB, controller, id, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", controller, "berth", id, file))
 	if err != nil {
@@ -20,10 +21,11 @@ func cgroupFile(t *testing.T, controller, id, file string) string {
 	return strings.TrimSpace(string(b))
 }
 
-func requireCgroupV1(t *testing.T) {
+// requireCgroupV1 skips tests that read cgroup v1 files on a v2-only host.
+func requireCgroupV1(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err != nil {
-		t.Skip("these checks read cgroup v1 files; v2 is covered by the spec tests in internal/runtime")
+		t.Skip("these checks read cgroup v1 files; v2 is covered by unit tests (internal/runtime spec, cgstats)")
 	}
 }
 
