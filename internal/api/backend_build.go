@@ -20,6 +20,9 @@ type BuildOptions struct {
 	Quiet       bool
 	CacheFrom   []string
 	Platform    string
+	// RegistryConfig is the X-Registry-Config header as sent: the client's
+	// logins, used when FROM pulls a missing image.
+	RegistryConfig string
 }
 
 // BuildBackend is what the build routes need. The Server finds it by

@@ -72,14 +72,15 @@ func buildOptions(r *http.Request) (BuildOptions, error) {
 		return BuildOptions{}, errdefs.NotImplemented("berth: the BuildKit builder API (version=2) is not implemented; berth speaks the classic build API (DOCKER_BUILDKIT=0)")
 	}
 	opts := BuildOptions{
-		Dockerfile:  q.Get("dockerfile"),
-		Tags:        q["t"],
-		Target:      q.Get("target"),
-		NoCache:     boolValue(r, "nocache"),
-		Pull:        boolValue(r, "pull"),
-		NetworkMode: q.Get("networkmode"),
-		Quiet:       boolValue(r, "q"),
-		Platform:    q.Get("platform"),
+		Dockerfile:     q.Get("dockerfile"),
+		Tags:           q["t"],
+		Target:         q.Get("target"),
+		NoCache:        boolValue(r, "nocache"),
+		Pull:           boolValue(r, "pull"),
+		NetworkMode:    q.Get("networkmode"),
+		Quiet:          boolValue(r, "q"),
+		Platform:       q.Get("platform"),
+		RegistryConfig: r.Header.Get("X-Registry-Config"),
 	}
 	for name, dst := range map[string]any{"buildargs": &opts.BuildArgs, "labels": &opts.Labels, "cachefrom": &opts.CacheFrom} {
 		if v := q.Get(name); v != "" {

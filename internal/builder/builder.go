@@ -39,6 +39,10 @@ type Options struct {
 	Quiet       bool
 	CacheFrom   []string
 	Platform    string
+	// PullImage fetches a FROM image that is not in the store (or every
+	// FROM image with Pull), writing progress lines to out. Nil: builds
+	// use local images only.
+	PullImage func(ctx context.Context, name string, out io.Writer) error
 }
 
 // Builder runs builds against one image store and runtime.

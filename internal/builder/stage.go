@@ -110,9 +110,9 @@ func (j *job) fromState(ctx context.Context, i int) (*state, error) {
 		dockerfile.EnsurePath(&img)
 		return &state{img: img, key: cache.Key("", "FROM scratch")}, nil
 	}
-	base, err := j.b.resolveImage(name)
+	base, err := j.baseImage(ctx, i, name)
 	if err != nil {
-		return nil, fmt.Errorf("%v: berth builds FROM local images only (pull or load %s first)", err, name)
+		return nil, err
 	}
 	st := &state{img: cloneImage(base.Config), key: cache.Key("", "FROM", base.ID.String()), baseID: base.ID}
 	for k, l := range base.Layers {
@@ -175,4 +175,23 @@ func (j *job) dispatch(ctx context.Context, i int, st *state, scope *dockerfile.
 	st.img = applied
 	j.commit(st, key, createdBy, nil)
 	return nil
+}
+
+// baseImage finds stage i's FROM image, pulling it first when it is
+// missing or the build asked for --pull (as the classic builder does).
+func (j *job) baseImage(ctx context.Context, i int, name string) (*image.Image, error) {
+	img, err := j.b.resolveImage(name)
+	if (err == nil && !j.opts.Pull) || j.opts.PullImage == nil {
+		if err != nil {
+			return nil, fmt.Errorf("%v: pull or load %s first", err, name)
+		}
+		return img, nil
+	}
+	if perr := j.opts.PullImage(ctx, name, j.out.stage(i)); perr != nil {
+		if err == nil {
+			return nil, perr
+		}
+		return nil, fmt.Errorf("%v (pulling it failed: %v)", err, perr)
+	}
+	return j.b.resolveImage(name)
 }

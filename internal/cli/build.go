@@ -78,6 +78,7 @@ func runBuild(c *Cli, cmd *cobra.Command, contextArg string, o *buildOptions) er
 		Tags: o.tags, SuppressOutput: o.quiet, NoCache: o.noCache, PullParent: o.pull, Remove: o.rm, ForceRemove: o.forceRm,
 		NetworkMode: o.network, Dockerfile: dockerfile, BuildArgs: keyValuePtrs(o.buildArgs, true),
 		Labels: keyValues(o.labels), CacheFrom: o.cacheFrom, Target: o.target, Version: "1",
+		AuthConfigs: allAuthConfigs(c),
 	}
 	if p, err := parsePlatform(o.platform); err != nil {
 		return err

@@ -61,3 +61,18 @@ func encodeAuthConfig(ac registry.AuthConfig) string {
 	data, _ := json.Marshal(ac)
 	return base64.URLEncoding.EncodeToString(data)
 }
+
+// allAuthConfigs is every login config.json (and its credential helpers)
+// holds: a build sends them all (X-Registry-Config) because any FROM line
+// may need one.
+func allAuthConfigs(c *Cli) map[string]registry.AuthConfig {
+	creds, err := loadConfigFile(c.err).GetAllCredentials()
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]registry.AuthConfig, len(creds))
+	for key, ac := range creds {
+		out[key] = toAPIAuth(ac)
+	}
+	return out
+}

@@ -2,14 +2,17 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"sync"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/builder"
+	"github.com/berth-dev/berth/internal/distribution"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/jsonstream"
 )
 
 // buildState opens the builder (DATA_ROOT/builder) on first use, so a
@@ -41,6 +44,7 @@ func (d *Daemon) Build(ctx context.Context, body io.Reader, opts api.BuildOption
 		Dockerfile: opts.Dockerfile, Tags: opts.Tags, BuildArgs: opts.BuildArgs, Target: opts.Target,
 		Labels: opts.Labels, NoCache: opts.NoCache, Pull: opts.Pull, NetworkMode: network,
 		Quiet: opts.Quiet, CacheFrom: opts.CacheFrom, Platform: opts.Platform,
+		PullImage: d.buildPuller(opts.RegistryConfig, opts.Platform),
 	}, out)
 	if err != nil {
 		return "", err
@@ -49,6 +53,38 @@ func (d *Daemon) Build(ctx context.Context, body io.Reader, opts api.BuildOption
 		d.events.Publish(events.ImageEventType, events.ActionTag, id, map[string]string{"name": t})
 	}
 	return id, nil
+}
+
+// buildPuller pulls a FROM image with the client's logins (X-Registry-Config)
+// and writes the pull's status lines (not its byte counts) into the build
+// output, as the classic builder shows them.
+func (d *Daemon) buildPuller(registryConfig, platform string) func(context.Context, string, io.Writer) error {
+	return func(ctx context.Context, name string, out io.Writer) error {
+		logins, err := distribution.DecodeAuthConfigs(registryConfig)
+		if err != nil {
+			return err
+		}
+		ref, err := distribution.ParseRef(name)
+		if err != nil {
+			return err
+		}
+		progress := func(m jsonstream.Message) {
+			if m.Progress != nil || m.Status == "" {
+				return
+			}
+			if m.ID != "" {
+				fmt.Fprintf(out, "%s: %s\n", m.ID, m.Status)
+			} else {
+				fmt.Fprintln(out, m.Status)
+			}
+		}
+		opts := distribution.PullOptions{Platform: platform, Auth: distribution.AuthFor(logins, ref.Domain()), Progress: progress}
+		if err := d.registry.Pull(ctx, d.images, ref, false, opts); err != nil {
+			return err
+		}
+		d.imageEvent(events.ActionPull, ref.Familiar())
+		return nil
+	}
 }
 
 // BuildCachePrune implements api.BuildBackend: the whole cache goes (berth

@@ -112,3 +112,37 @@ func loginError(err error) error {
 	}
 	return err
 }
+
+// DecodeAuthConfigs reads X-Registry-Config, the classic build API's header:
+// base64url JSON of every login the client has, keyed by registry
+// ("https://index.docker.io/v1/", "127.0.0.1:5000", ...).
+func DecodeAuthConfigs(h string) (map[string]registry.AuthConfig, error) {
+	m := map[string]registry.AuthConfig{}
+	if h == "" {
+		return m, nil
+	}
+	data, err := base64.URLEncoding.DecodeString(h)
+	if err != nil {
+		data, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(h, "="))
+	}
+	if err != nil {
+		return nil, errdefs.Invalid("invalid X-Registry-Config header: %v", err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, errdefs.Invalid("invalid X-Registry-Config header: %v", err)
+	}
+	return m, nil
+}
+
+// AuthFor picks the login for domain from a client's logins: keys may carry
+// a scheme and a path, and Docker Hub's is the v1 index address.
+func AuthFor(configs map[string]registry.AuthConfig, domain string) registry.AuthConfig {
+	for key, ac := range configs {
+		host := strings.TrimPrefix(strings.TrimPrefix(key, "https://"), "http://")
+		host, _, _ = strings.Cut(host, "/")
+		if host == domain || (domain == "docker.io" && (host == "index.docker.io" || host == "registry-1.docker.io")) {
+			return ac
+		}
+	}
+	return registry.AuthConfig{}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // eventCounter follows the engine's event bus (no polling: it wakes only
-// when something happens) and counts events, image pulls, builds and each
+// when something happens) and counts events, image pulls and each
 // container's OOM kills.
 type eventCounter struct {
 	mu       sync.Mutex
@@ -20,7 +20,7 @@ type eventCounter struct {
 	cancel   func()
 	stopped  chan struct{}
 
-	eventsDesc, pullsDesc, buildsDesc *prometheus.Desc
+	eventsDesc, pullsDesc *prometheus.Desc
 }
 
 func newEventCounter(src monitor.Source) *eventCounter {
@@ -28,7 +28,6 @@ func newEventCounter(src monitor.Source) *eventCounter {
 		byAction: map[[2]string]float64{}, oomKills: map[string]float64{}, stopped: make(chan struct{}),
 		eventsDesc: prometheus.NewDesc(namespace+"_events_total", "Engine events emitted, by object type and action.", []string{"type", "action"}, nil),
 		pullsDesc:  prometheus.NewDesc(namespace+"_image_pulls_total", "Images pulled.", nil, nil),
-		buildsDesc: prometheus.NewDesc(namespace+"_builds_total", "Image builds finished.", nil, nil),
 	}
 	_, live, cancel := src.SubscribeEvents(zeroTime, zeroTime, filters.Args{})
 	e.cancel = cancel
@@ -92,7 +91,6 @@ func (e *eventCounter) close() {
 func (e *eventCounter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- e.eventsDesc
 	ch <- e.pullsDesc
-	ch <- e.buildsDesc
 }
 
 func (e *eventCounter) Collect(ch chan<- prometheus.Metric) {
@@ -102,7 +100,4 @@ func (e *eventCounter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(e.eventsDesc, prometheus.CounterValue, v, k[0], k[1])
 	}
 	ch <- prometheus.MustNewConstMetric(e.pullsDesc, prometheus.CounterValue, e.byAction[[2]string{string(events.ImageEventType), string(events.ActionPull)}])
-	// Docker emits no build event; the builder's image "create" at the end
-	// of a build is what we can count once the builder tags it as such.
-	ch <- prometheus.MustNewConstMetric(e.buildsDesc, prometheus.CounterValue, e.byAction[[2]string{string(events.BuilderEventType), "build"}])
 }

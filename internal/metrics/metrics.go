@@ -25,6 +25,7 @@ const namespace = "berth"
 type Metrics struct {
 	reg        *prometheus.Registry
 	apiLatency *prometheus.HistogramVec
+	builds     *prometheus.CounterVec
 	events     *eventCounter
 	srv        *http.Server
 }
@@ -37,10 +38,17 @@ func New(src monitor.Source) *Metrics {
 		Help:    "Engine API request latency by route and HTTP status (streams count until they end).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"method", "route", "status"})
+	// Docker emits no event for a build, so builds are counted where they
+	// arrive: POST /build requests, by whether the API accepted them (a
+	// failing step is reported inside the 200 stream, so "ok" means the
+	// build ran, not that it succeeded).
+	m.builds = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "builds_total", Help: "Image builds requested through POST /build, by HTTP status.",
+	}, []string{"status"})
 	m.events = newEventCounter(src)
 	cc := newContainerCollector(src)
 	cc.events = m.events
-	m.reg.MustRegister(m.apiLatency, m.events, cc,
+	m.reg.MustRegister(m.apiLatency, m.builds, m.events, cc,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,6 +59,9 @@ func (m *Metrics) ObserveRequest(method, route string, status int, d time.Durati
 		route = "unmatched"
 	}
 	m.apiLatency.WithLabelValues(method, route, statusText(status)).Observe(d.Seconds())
+	if route == "POST /build" {
+		m.builds.WithLabelValues(statusText(status)).Inc()
+	}
 }
 
 // Handler serves the registry in the Prometheus text format.

@@ -95,6 +95,7 @@ func TestScrapeReadsContainersAndEvents(t *testing.T) {
 	src.bus.Publish(apievents.ContainerEventType, apievents.Action("exec_start: sh -c true"), "aaa", nil)
 	src.bus.Publish(apievents.ImageEventType, apievents.ActionPull, "nginx", nil)
 	m.ObserveRequest("GET", "GET /containers/json", 200, 3*time.Millisecond)
+	m.ObserveRequest("POST", "POST /build", 200, time.Second)
 
 	var fams map[string]*dto.MetricFamily
 	deadline := time.Now().Add(5 * time.Second)
@@ -139,6 +140,9 @@ func TestScrapeReadsContainersAndEvents(t *testing.T) {
 	}
 	if got := value(t, fams, "berth_events_total", map[string]string{"type": "container", "action": "exec_start"}); got != 1 {
 		t.Errorf("exec_start events = %v", got)
+	}
+	if got := value(t, fams, "berth_builds_total", map[string]string{"status": "200"}); got != 1 {
+		t.Errorf("builds = %v", got)
 	}
 	h := fams["berth_api_request_duration_seconds"]
 	if h == nil || h.Metric[0].Histogram.GetSampleCount() != 1 {

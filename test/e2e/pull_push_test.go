@@ -175,3 +175,46 @@ func TestBerthPullPushLogin(t *testing.T) {
 		t.Fatalf("berth logout: %s", r)
 	}
 }
+
+// TestBuildPullsMissingBase: a FROM image that is not in the store is
+// pulled with the client's logins (X-Registry-Config), by the docker CLI's
+// classic build and by berth build; --pull pulls one that is present.
+func TestBuildPullsMissingBase(t *testing.T) {
+	d := startDaemon(t)
+	reg := startPullRegistry(t, writeHtpasswd(t, "carol", "pw"))
+	d.busybox(t)
+	base := reg.Addr + "/private/base:v1"
+	d.must(t, "tag", "busybox", base)
+	r := d.dockerIn(strings.NewReader("pw\n"), "login", "-u", "carol", "--password-stdin", reg.Addr)
+	if r.Code != 0 {
+		t.Fatalf("docker login: %s", r)
+	}
+	d.must(t, "push", base)
+	d.must(t, "rmi", base)
+
+	ctx := buildContext(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN echo built > /built\n"})
+	out := mustBuild(t, d.dockerBuild("--network", "none", "-t", "frompull", ctx))
+	if !strings.Contains(out.Stdout, "Downloaded newer image for "+base) {
+		t.Fatalf("build did not pull its base:\n%s", out)
+	}
+	if got := d.must(t, "run", "--rm", "frompull", "cat", "/built"); strings.TrimSpace(got) != "built" {
+		t.Fatalf("built image: %q", got)
+	}
+	// Present now: a plain build does not pull again, --pull does.
+	if out := mustBuild(t, d.dockerBuild("--network", "none", ctx)); strings.Contains(out.Stdout, "Pulling from") {
+		t.Fatalf("build pulled a base it has:\n%s", out)
+	}
+	// berth build sends the same config.json's logins.
+	berthWithLogins := append(d.berthEnv(), "DOCKER_CONFIG="+d.configDir)
+	if out := mustBuild(t, runCmd(nil, berthWithLogins, berthBin(), "build", "--pull", "--network", "none", ctx)); !strings.Contains(out.Stdout, "Pulling from") {
+		t.Fatalf("berth build --pull did not pull:\n%s", out)
+	}
+
+	// Without the login the pull is refused, and the error says which image.
+	d.must(t, "logout", reg.Addr)
+	d.must(t, "rmi", "-f", base, "frompull")
+	r = d.dockerBuild("--network", "none", ctx)
+	if r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, base) {
+		t.Fatalf("build without login: %s", r)
+	}
+}
