@@ -28,6 +28,9 @@ type daemonOptions struct {
 	debug    bool
 	logOpts  []string
 	group    string
+	bridge   string
+	bip      string
+	nftTable string
 }
 
 // newDaemonCommand is `berth daemon`, taking dockerd's flags for where
@@ -52,6 +55,9 @@ func newDaemonCommand() *cobra.Command {
 	f.BoolVarP(&o.debug, "debug", "D", false, "Enable debug mode")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Default log driver options for containers (max-size, max-file)")
 	f.StringVarP(&o.group, "group", "G", "", "Group for the unix socket (default: root only, mode 0660)")
+	f.StringVarP(&o.bridge, "bridge", "b", daemon.DefaultBridgeName, "Attach containers to a network bridge (the default \"bridge\" network's device)")
+	f.StringVar(&o.bip, "bip", "", "Network bridge IP (CIDR) of the default bridge network (default: a free private subnet)")
+	f.StringVar(&o.nftTable, "nft-table", daemon.DefaultNftTable, "Name of berth's nftables table (ip family)")
 	return cmd
 }
 
@@ -83,6 +89,7 @@ func runDaemon(o *daemonOptions) error {
 	d, err := daemon.New(daemon.Config{
 		DataRoot: o.dataRoot, ExecRoot: o.execRoot, Pidfile: o.pidfile, Runtime: o.runtime,
 		LogOpts: logOpts, Version: version, Logger: logger,
+		Bridge: o.bridge, BIP: o.bip, NftTable: o.nftTable,
 	})
 	if err != nil {
 		return err

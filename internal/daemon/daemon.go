@@ -34,6 +34,9 @@ type Config struct {
 	Version   string
 	Logger    *slog.Logger
 	StartedAt time.Time
+	// Networking: the default bridge's device and subnet, and berth's
+	// nftables table (several daemons side by side use their own).
+	Bridge, BIP, NftTable string
 }
 
 // Default log rotation: on, unlike Docker (moby#27957).
@@ -53,6 +56,7 @@ type Daemon struct {
 	containers *container.Store
 	events     *events.Bus
 	shimPath   string
+	nets       *netManager
 
 	mu       sync.Mutex
 	waiters  map[string][]*waiter // container ID -> wait requests
@@ -139,7 +143,11 @@ func New(cfg Config) (*Daemon, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.ExecRoot, "containers"), 0o711); err != nil {
 		return nil, err
 	}
+	if err := d.initNetworks(); err != nil {
+		return nil, err
+	}
 	d.reconcile()
+	d.finishNetworkReconcile()
 	ok = true
 	return d, nil
 }
@@ -171,6 +179,7 @@ func lockRoot(root string) (*os.File, error) {
 func (d *Daemon) Shutdown() {
 	d.cancel()
 	d.wg.Wait()
+	d.shutdownNetworks()
 	if d.cfg.Pidfile != "" {
 		os.Remove(d.cfg.Pidfile)
 	}

@@ -290,6 +290,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		return err
 	}
 	d.forgetExecs(c)
+	d.detachAll(c)
 	d.resetBackoff(c.ID)
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
