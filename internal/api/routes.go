@@ -5,7 +5,6 @@ package api
 
 import (
 	"github.com/moby/moby/api/types/build"
-	"github.com/moby/moby/api/types/network"
 	"net/http"
 
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -67,9 +66,8 @@ func (s *Server) routes() {
 	r("DELETE /images/{name...}", s.imageDelete)
 	r("POST /build", notImplemented("building images"))
 
-	// networks: only the built-in none and host exist until the bridge
-	// driver lands, so there is never a user network to prune.
 	r("POST /networks/prune", s.networksPrune)
+	s.networkRoutes(r)
 	// No build cache exists until the builder lands: nothing to prune.
 	r("POST /build/prune", s.buildPrune)
 }
@@ -79,13 +77,6 @@ func (s *Server) buildPrune(w *respWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, build.CachePruneReport{CachesDeleted: []string{}})
-}
-
-func (s *Server) networksPrune(w *respWriter, r *http.Request) error {
-	if _, err := filterArgs(r); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, network.PruneReport{NetworksDeleted: []string{}})
 }
 
 // notImplemented answers 501 for API features berth does not have yet.

@@ -33,9 +33,9 @@ type netManager struct {
 	execDir string // EXEC_ROOT/network: <id>.json states and netns/<id>
 
 	mu     sync.Mutex
-	states map[string]*netState           // running containers by ID
-	dns    map[string]*dns.Server         // by network ID
-	hostNS []string                       // the host's resolvers (ip:53)
+	states map[string]*netState   // running containers by ID
+	dns    map[string]*dns.Server // by network ID
+	hostNS []string               // the host's resolvers (ip:53)
 }
 
 // netState is what a running container's network set-up created; it is

@@ -54,7 +54,7 @@ type Endpoint struct {
 	IP          netip.Addr `json:"ip,omitzero"`
 	MAC         string     `json:"mac,omitempty"`
 	// RequestedIP is the --ip the user asked for (kept for inspect).
-	RequestedIP netip.Addr `json:"requested_ip,omitzero"`
+	RequestedIP netip.Addr        `json:"requested_ip,omitzero"`
 	DriverOpts  map[string]string `json:"driver_opts,omitempty"`
 }
 
