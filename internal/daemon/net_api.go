@@ -368,4 +368,3 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, ref string, req apinetwo
 	d.networkEvent(n, events.ActionDisconnect, map[string]string{"container": c.ID})
 	return nil
 }
-
