@@ -61,6 +61,7 @@ func newRootCommand(c *Cli, version string) *cobra.Command {
 	root.AddCommand(newImageCommand(c))
 	root.AddCommand(systemTopLevelCommands(c)...)
 	root.AddCommand(newSystemCommand(c))
+	root.AddCommand(newNetworkCommand(c))
 	setFlagErrorFunc(root)
 	return root
 }
