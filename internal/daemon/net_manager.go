@@ -215,6 +215,9 @@ func hostRouteOverlaps(p netip.Prefix) bool {
 			continue
 		}
 		ones, _ := r.Dst.Mask.Size()
+		if ones == 0 {
+			continue // the default route
+		}
 		if netip.PrefixFrom(a.Unmap(), ones).Overlaps(p) {
 			return true
 		}

@@ -53,6 +53,9 @@ func freeTestSubnet() netip.Prefix {
 			}
 			a, _ := netip.AddrFromSlice(r.Dst.IP)
 			ones, _ := r.Dst.Mask.Size()
+			if ones == 0 {
+				continue // the default route
+			}
 			if netip.PrefixFrom(a.Unmap(), ones).Overlaps(p) {
 				clash = true
 			}
