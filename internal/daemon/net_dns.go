@@ -9,20 +9,34 @@ import (
 
 // Lookup implements dns.Resolver: name resolves to the containers that
 // share a user-defined network with the asking container (by name, alias
-// or short ID), as in Docker; the default bridge has no such names.
+// or short ID), as in Docker; the default bridge has no such names. The
+// asker is found by its source address on any of its networks, so a
+// container asking through its first network's gateway still sees the
+// names of every user-defined network it is connected to.
 func (d *Daemon) Lookup(src netip.Addr, name string) ([]netip.Addr, bool) {
+	nets := d.nets.store.List()
+	asker := ""
+	for _, n := range nets {
+		if !n.Subnet.Contains(src) {
+			continue
+		}
+		for id, ep := range n.Endpoints {
+			if ep.IP == src {
+				asker = id
+			}
+		}
+	}
 	var out []netip.Addr
 	found := false
-	for _, n := range d.nets.store.List() {
-		if !n.IsBridge() || n.IsDefaultBridge() || !n.Subnet.Contains(src) {
+	for _, n := range nets {
+		if _, member := n.Endpoints[asker]; !member || !n.IsBridge() || n.IsDefaultBridge() {
 			continue
 		}
 		for _, ep := range n.Endpoints {
-			if !d.endpointAnswers(ep, name) {
-				continue
+			if d.endpointAnswers(ep, name) {
+				found = true
+				out = append(out, ep.IP)
 			}
-			found = true
-			out = append(out, ep.IP)
 		}
 	}
 	return out, found

@@ -97,7 +97,7 @@ func TestNetworkNameResolution(t *testing.T) {
 		t.Fatalf("alias of a connected container: %s", out)
 	}
 	d.must(t, "network", "disconnect", net1, other)
-	if r := d.dk("exec", other, "wget", "-T", "2", "-qO-", "http://"+ip+"/"); r.Code == 0 {
+	if r := d.dk("exec", other, "timeout", "2", "wget", "-qO-", "http://"+ip+"/"); r.Code == 0 {
 		t.Fatalf("still reachable after disconnect: %s", r)
 	}
 	if r := d.dk("network", "rm", net1); r.Code == 0 || !strings.Contains(r.Stderr, "active endpoints") {
@@ -122,21 +122,21 @@ func TestNetworkIsolationAndInternal(t *testing.T) {
 	outsideURL := fmt.Sprintf("http://%s:8080/", out.ip)
 
 	// Egress works from a normal network (positive control)...
-	if got := d.must(t, "run", "--rm", "--network", netA, bb, "wget", "-T", "3", "-qO-", outsideURL); !strings.Contains(got, "outside") {
+	if got := d.must(t, "run", "--rm", "--network", netA, bb, "timeout", "3", "wget", "-qO-", outsideURL); !strings.Contains(got, "outside") {
 		t.Fatalf("egress from %s: %q", netA, got)
 	}
 	// ...but not into another network...
-	if r := d.dk("run", "--rm", "--network", netA, bb, "wget", "-T", "2", "-qO-", "http://"+ipB+"/"); r.Code == 0 {
+	if r := d.dk("run", "--rm", "--network", netA, bb, "timeout", "2", "wget", "-qO-", "http://"+ipB+"/"); r.Code == 0 {
 		t.Fatalf("network %s reached %s on %s:\n%s", netA, ipB, netB, r)
 	}
 	// ...and an --internal network has no egress at all, but its
 	// containers still reach each other by name.
-	if r := d.dk("run", "--rm", "--network", internal, bb, "wget", "-T", "2", "-qO-", outsideURL); r.Code == 0 {
+	if r := d.dk("run", "--rm", "--network", internal, bb, "timeout", "2", "wget", "-qO-", outsideURL); r.Code == 0 {
 		t.Fatalf("egress from an --internal network:\n%s", r)
 	}
 	webI := uniqueName(t)
 	webServer(t, d, webI, "--network", internal)
-	if got := d.must(t, "run", "--rm", "--network", internal, bb, "wget", "-T", "3", "-qO-", "http://"+webI+"/"); !strings.Contains(got, "hello from "+webI) {
+	if got := d.must(t, "run", "--rm", "--network", internal, bb, "timeout", "3", "wget", "-qO-", "http://"+webI+"/"); !strings.Contains(got, "hello from "+webI) {
 		t.Fatalf("inside the internal network: %q", got)
 	}
 	if got := d.must(t, "network", "inspect", "-f", "{{.Internal}}", internal); strings.TrimSpace(got) != "true" {
@@ -172,17 +172,17 @@ func TestNetworkPublishedPorts(t *testing.T) {
 		t.Fatalf("from 127.0.0.1 (all-address binding): %q %v", got, err)
 	}
 	// From a second host (a namespace behind a veth), to the host's address.
-	if got, err := out.run("wget", "-T", "3", "-qO-", fmt.Sprintf("http://%s:%s/", out.hostIP, anyPort)); err != nil || !strings.Contains(got, "hello from "+web) {
+	if got, err := out.run("timeout", "3", "/bin/busybox", "wget", "-qO-", fmt.Sprintf("http://%s:%s/", out.hostIP, anyPort)); err != nil || !strings.Contains(got, "hello from "+web) {
 		t.Fatalf("from the outside host: %q %v", got, err)
 	}
 	// The 127.0.0.1-only binding does not answer on other addresses.
 	loOnly := strings.TrimPrefix(loAddr, "127.0.0.1:")
-	if got, err := out.run("wget", "-T", "2", "-qO-", fmt.Sprintf("http://%s:%s/", out.hostIP, loOnly)); err == nil {
+	if got, err := out.run("timeout", "2", "/bin/busybox", "wget", "-qO-", fmt.Sprintf("http://%s:%s/", out.hostIP, loOnly)); err == nil {
 		t.Fatalf("127.0.0.1 binding answered from outside: %q", got)
 	}
 	// Hairpin: a container on the same bridge through the host's address.
 	gw := d.net.subnet.Addr().Next().String()
-	if got := d.must(t, "run", "--rm", bb, "wget", "-T", "3", "-qO-", "http://"+gw+":"+anyPort+"/"); !strings.Contains(got, "hello from "+web) {
+	if got := d.must(t, "run", "--rm", bb, "timeout", "3", "wget", "-qO-", "http://"+gw+":"+anyPort+"/"); !strings.Contains(got, "hello from "+web) {
 		t.Fatalf("hairpin: %q", got)
 	}
 	// ps shows the ports; the exposed-only port has no host side.
