@@ -120,6 +120,9 @@ func CountRules(tableName string) (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv4); err != nil {
+		return nil, err
+	}
 	t := table(tableName)
 	out := map[string]int{}
 	for _, name := range []string{chainPorts, chainPrerouting, chainOutput, chainPostrouting, chainForward, UserChain} {
