@@ -46,7 +46,7 @@ head -c 1048576 /dev/urandom >"$DIR/www/f.bin"
 PIDS+=($!)
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 export DOCKER_HOST=unix://$SOCK
-docker import -q -c 'CMD ["sh"]' "$DIR/bb.tar" bb >/dev/null
+docker import -c 'CMD ["sh"]' "$DIR/bb.tar" bb >/dev/null
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -266,13 +266,15 @@ func (d *Daemon) teardownNetworkID(id string) {
 	}
 }
 
+// teardownState unpins the namespace; the kernel then destroys it and
+// the veth pairs in it in the background. Deleting each veth here first
+// would wait for RCU grace periods (tens of ms on the exit path of every
+// `run --rm`); veths whose namespace could not be unpinned are deleted.
 func (d *Daemon) teardownState(id string, st *netState) {
-	for _, l := range st.Links {
-		if err := bridge.Teardown(l.HostVeth); err != nil {
-			d.log.Warn("removing veth", "id", id, "veth", l.HostVeth, "err", err)
-		}
-	}
 	if err := bridge.DeleteNetNS(st.NetNS); err != nil {
+		for _, l := range st.Links {
+			bridge.Teardown(l.HostVeth)
+		}
 		d.log.Warn("removing network namespace", "id", id, "err", err)
 	}
 	os.Remove(d.nets.statePath(id))

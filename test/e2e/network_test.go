@@ -267,9 +267,8 @@ func TestNetworkRestartAndLeaks(t *testing.T) {
 	if rules["ports"] != 0 {
 		t.Errorf("port rules left after %d cycles: %v", cycles, rules)
 	}
-	if veths := vethsOn(t, d.net.bridge); len(veths) != 0 {
-		t.Errorf("veths left on %s: %v", d.net.bridge, veths)
-	}
+	// The kernel destroys a namespace (and its veths) in the background.
+	waitFor(t, 10*time.Second, "veths of removed containers gone", func() bool { return len(vethsOn(t, d.net.bridge)) == 0 })
 	if left, _ := filepath.Glob(filepath.Join(d.execRoot, "network", "netns", "*")); len(left) != 0 {
 		t.Errorf("network namespaces left: %v", left)
 	}
