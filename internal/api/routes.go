@@ -4,7 +4,6 @@
 package api
 
 import (
-	"github.com/moby/moby/api/types/network"
 	"net/http"
 
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -71,17 +70,8 @@ func (s *Server) routes() {
 
 	s.volumeRoutes()
 
-	// networks: only the built-in none and host exist until the bridge
-	// driver lands, so there is never a user network to prune.
-	r("POST /networks/prune", s.networksPrune)
+	s.networkRoutes(r)
 	r("POST /build/prune", s.buildPrune)
-}
-
-func (s *Server) networksPrune(w *respWriter, r *http.Request) error {
-	if _, err := filterArgs(r); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, network.PruneReport{NetworksDeleted: []string{}})
 }
 
 // notImplemented answers 501 for API features berth does not have yet.

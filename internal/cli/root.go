@@ -65,6 +65,7 @@ func newRootCommand(c *Cli, version string) *cobra.Command {
 	root.AddCommand(newRegistryCommand(c))
 	root.AddCommand(newVolumeCommand(c))
 	root.AddCommand(buildCommands(c)...)
+	root.AddCommand(newNetworkCommand(c))
 	setFlagErrorFunc(root)
 	return root
 }

@@ -40,6 +40,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err != nil {
 		return resp, err
 	}
+	if err := d.resolveNetworkMode(hc); err != nil {
+		return resp, err
+	}
 	if err := validateHostConfig(hc); err != nil {
 		return resp, err
 	}
@@ -102,6 +105,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, err
 	}
 	if err := d.prepareContainerDir(c); err != nil {
+		d.containers.Delete(c)
+		return resp, err
+	}
+	if err := d.attachAtCreate(c, req.NetworkingConfig); err != nil {
+		d.detachAll(c)
 		d.containers.Delete(c)
 		return resp, err
 	}
@@ -262,18 +270,6 @@ func mergeImageConfig(cfg *apicontainer.Config, img dockerspec.DockerOCIImageCon
 // validateHostConfig refuses what Docker refuses, with its messages, and
 // fills defaults.
 func validateHostConfig(hc *apicontainer.HostConfig) error {
-	switch hc.NetworkMode {
-	case "", "default":
-		// The bridge driver is not there yet: the default is "none" (see
-		// docs/COMPATIBILITY.md) and `info` says so.
-		hc.NetworkMode = "none"
-	case "none", "host":
-	default:
-		if strings.HasPrefix(string(hc.NetworkMode), "container:") {
-			return errdefs.NotImplemented("network mode %q is not supported yet", hc.NetworkMode)
-		}
-		return errdefs.NotFound("network %s not found", hc.NetworkMode)
-	}
 	rp := hc.RestartPolicy
 	switch rp.Name {
 	case "", "no":

@@ -145,28 +145,10 @@ func TestValidateHostConfig(t *testing.T) {
 		check   func(t *testing.T, hc apicontainer.HostConfig)
 	}{
 		{name: "defaults filled", hc: apicontainer.HostConfig{}, check: func(t *testing.T, hc apicontainer.HostConfig) {
-			if hc.NetworkMode != "none" || hc.RestartPolicy.Name != "no" || hc.LogConfig.Type != "json-file" {
-				t.Errorf("defaults: network %q restart %q log %q", hc.NetworkMode, hc.RestartPolicy.Name, hc.LogConfig.Type)
+			if hc.RestartPolicy.Name != "no" || hc.LogConfig.Type != "json-file" {
+				t.Errorf("defaults: restart %q log %q", hc.RestartPolicy.Name, hc.LogConfig.Type)
 			}
 		}},
-		{name: "default network is none", hc: apicontainer.HostConfig{NetworkMode: "default"}, check: func(t *testing.T, hc apicontainer.HostConfig) {
-			if hc.NetworkMode != "none" {
-				t.Errorf("network = %q", hc.NetworkMode)
-			}
-		}},
-		{name: "host network kept", hc: apicontainer.HostConfig{NetworkMode: "host"}, check: func(t *testing.T, hc apicontainer.HostConfig) {
-			if hc.NetworkMode != "host" {
-				t.Errorf("network = %q", hc.NetworkMode)
-			}
-		}},
-		{name: "none network kept", hc: apicontainer.HostConfig{NetworkMode: "none"}},
-		{name: "unknown network", hc: apicontainer.HostConfig{NetworkMode: "mynet"},
-			kind: errdefs.KindNotFound, wantErr: "network mynet not found"},
-		{name: "bridge not there yet", hc: apicontainer.HostConfig{NetworkMode: "bridge"},
-			kind: errdefs.KindNotFound, wantErr: "network bridge not found"},
-		{name: "container network not implemented", hc: apicontainer.HostConfig{NetworkMode: "container:web"},
-			kind: errdefs.KindNotImplemented, wantErr: `network mode "container:web" is not supported yet`},
-
 		{name: "restart no", hc: apicontainer.HostConfig{RestartPolicy: apicontainer.RestartPolicy{Name: "no"}}},
 		{name: "restart always", hc: apicontainer.HostConfig{RestartPolicy: apicontainer.RestartPolicy{Name: "always"}}},
 		{name: "restart unless-stopped", hc: apicontainer.HostConfig{RestartPolicy: apicontainer.RestartPolicy{Name: "unless-stopped"}}},

@@ -37,6 +37,9 @@ type Config struct {
 	Logger    *slog.Logger
 	StartedAt time.Time
 	Registry  distribution.Options // registry client: insecure registries, certs.d dirs
+	// Networking: the default bridge's device and subnet, and berth's
+	// nftables table (several daemons side by side use their own).
+	Bridge, BIP, NftTable string
 }
 
 // Default log rotation: on, unlike Docker (moby#27957).
@@ -59,6 +62,7 @@ type Daemon struct {
 	events     *events.Bus
 	shimPath   string
 	registry   *distribution.Client
+	nets       *netManager
 
 	mu       sync.Mutex
 	waiters  map[string][]*waiter // container ID -> wait requests
@@ -154,7 +158,11 @@ func New(cfg Config) (*Daemon, error) {
 	}
 	d.volRefs.n = map[string]int{}
 	d.countVolumeRefs()
+	if err := d.initNetworks(); err != nil {
+		return nil, err
+	}
 	d.reconcile()
+	d.finishNetworkReconcile()
 	ok = true
 	return d, nil
 }
@@ -187,6 +195,7 @@ func (d *Daemon) Shutdown() {
 	d.cancel()
 	d.stopAllHealth()
 	d.wg.Wait()
+	d.shutdownNetworks()
 	if d.cfg.Pidfile != "" {
 		os.Remove(d.cfg.Pidfile)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/docker/go-units"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 )
 
@@ -91,7 +90,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 		}},
 		Mounts:          inspectMounts(c),
 		Config:          &cfg,
-		NetworkSettings: networkSettings(c),
+		NetworkSettings: d.networkSettings(c),
 	}
 	if size {
 		rw := dirSize(filepath.Join(dir, "rw", "upper"))
@@ -103,14 +102,6 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 		r.SizeRootFs = &root
 	}
 	return r, nil
-}
-
-func networkSettings(c *container.Container) *apicontainer.NetworkSettings {
-	mode := string(c.HostConfig.NetworkMode)
-	return &apicontainer.NetworkSettings{
-		Ports:    network.PortMap{},
-		Networks: map[string]*network.EndpointSettings{mode: {}},
-	}
 }
 
 func mountPoints(hc *apicontainer.HostConfig) []apicontainer.MountPoint {
@@ -227,9 +218,9 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 	}
 	s := apicontainer.Summary{
 		ID: c.ID, Names: []string{c.Name}, Image: c.Config.Image, ImageID: c.ImageID,
-		Command: cmd, Created: c.Created.Unix(), Ports: []apicontainer.PortSummary{},
+		Command: cmd, Created: c.Created.Unix(), Ports: d.portSummaries(c),
 		Labels: labels, State: status, Status: statusString(c),
-		NetworkSettings: &apicontainer.NetworkSettingsSummary{Networks: networkSettings(c).Networks},
+		NetworkSettings: &apicontainer.NetworkSettingsSummary{Networks: d.networkSettings(c).Networks},
 		Mounts:          inspectMounts(c),
 	}
 	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)

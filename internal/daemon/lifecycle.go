@@ -296,6 +296,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		return err
 	}
 	d.forgetExecs(c)
+	d.detachAll(c)
 	d.resetBackoff(c.ID)
 	if c.HostConfig.AutoRemove {
 		// --rm takes the container's anonymous volumes with it, as in

@@ -78,8 +78,17 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	if err := snapshot.Mount(lowers, filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work"), rootfs); err != nil {
 		return err
 	}
+	netns, err := d.setupNetwork(c)
+	if err != nil {
+		snapshot.Unmount(rootfs)
+		c.State.Error = err.Error()
+		c.State.ExitCode = runtime.StartFailureExitCode(err.Error())
+		d.containers.Save(c)
+		return err
+	}
 	defer func() {
 		if retErr != nil {
+			d.teardownNetwork(c)
 			d.failPendingAttaches(c.ID)
 			snapshot.Unmount(rootfs)
 			c.State.Error = retErr.Error()
@@ -106,6 +115,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		ResolvConfPath: c.ResolvConfPath,
 		InitPath:       d.shimPath,
 		CgroupsPath:    d.cgroupsPath(c.ID),
+		NetNSPath:      netns,
 	})
 	if err != nil {
 		return err
@@ -232,6 +242,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	c.State.FinishedAt = finished
 	snapshot.Unmount(filepath.Join(d.bundleDir(c.ID), "rootfs"))
 	d.releaseVolumes(c)
+	d.teardownNetwork(c)
 	delay, restart := d.restartDecision(c, ran)
 	c.State.Restarting = restart
 	if err := d.containers.Save(c); err != nil {

@@ -82,12 +82,12 @@ func (d *Daemon) Info(ctx context.Context) (*system.Info, error) {
 		InitBinary:         "docker-init",
 		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
 		Isolation:          "",
-		Warnings:           []string{"WARNING: the bridge network is not implemented yet: containers default to --network none"},
+		Warnings:           []string{},
 	}
 	info.Name, _ = os.Hostname()
 	info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	info.Plugins.Log = []string{"json-file", "none"}
-	info.Plugins.Network = []string{"host", "none"}
+	info.Plugins.Network = []string{"bridge", "host", "null"}
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
 		info.MemTotal = int64(si.Totalram) * int64(si.Unit)

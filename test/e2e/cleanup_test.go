@@ -23,6 +23,7 @@ func (d *daemon) cleanup(logf func(string, ...any)) {
 	d.deleteRuntimeState(logf)
 	d.killOwnProcesses()
 	d.unmountAll(logf)
+	d.cleanupNetwork(logf)
 	removeCgroups(ids)
 	if left := mountsUnder(d.dir); len(left) > 0 {
 		// Removing the tree now could reach through a bind mount into the host.

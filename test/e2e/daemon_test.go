@@ -31,6 +31,7 @@ type daemon struct {
 	logFile   string
 	configDir string // DOCKER_CONFIG for the docker CLI: isolated from the host's
 	extra     []string
+	net       daemonNet // its own bridge, subnet and nftables table
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -77,6 +78,7 @@ func newDaemon(extra ...string) (*daemon, error) {
 		logFile:   filepath.Join(dir, "daemon.log"),
 		configDir: filepath.Join(dir, "docker-config"),
 		extra:     extra,
+		net:       newDaemonNet(),
 	}
 	for _, p := range []string{d.dataRoot, d.execRoot, d.configDir} {
 		if err := os.MkdirAll(p, 0o700); err != nil {
@@ -112,6 +114,7 @@ func (d *daemon) daemonArgs() []string {
 		"--runtime", runtimeBin,
 		"--log-level", "debug",
 	}
+	args = append(args, d.net.args()...)
 	return append(args, d.extra...)
 }
 

@@ -48,7 +48,7 @@ func TestRunFlags(t *testing.T) {
 		{"bind mount ro", []string{"-v", hostDir + ":/data:ro"}, []string{"sh", "-c", "touch /data/new 2>&1; echo rc=$?"}, "Read-only file system", true, 0},
 		{"ulimit", []string{"--ulimit", "nofile=1024:1024"}, []string{"sh", "-c", "ulimit -n; ulimit -Hn"}, "1024\n1024\n", false, 0},
 		{"network none", []string{"--network", "none"}, []string{"sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"}, "lo\n", false, 0},
-		{"default network is none", nil, []string{"sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"}, "lo\n", false, 0},
+		{"default network is bridge", nil, []string{"sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort"}, "eth0\nlo\n", false, 0},
 		{"network host", []string{"--network", "host"}, []string{"hostname"}, hostname + "\n", false, 0},
 		{"init pid 1", []string{"--init"}, []string{"sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo self=$$"}, "init", true, 0},
 		{"no init", nil, []string{"sh", "-c", "echo $$"}, "1\n", false, 0},

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# 08-network.sh: published-port throughput and the start cost of the bridge network.
+#
+#   bash bench/08-network.sh     # as root; results on stdout
+#
+# 1. busybox httpd serving a 1 MiB file, `wrk -t2 -c8 -d5s` against
+#    - the same httpd on the host (127.0.0.1), the baseline;
+#    - httpd in a berth container through a port published on 127.0.0.1 (nftables DNAT);
+#    - podman's, when podman and its "bb" image are there (optional).
+# 2. `run --rm bb true` on the default bridge vs `--network none` (hyperfine medians).
+# Everything runs on its own temp roots, bridge, subnet and nftables table; it stops what it
+# started by pid and removes its files.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+DIR=$(mktemp -d /tmp/berth-bench-net.XXXXXX)
+SOCK=$DIR/berth.sock
+BR=bbn$$
+TABLE=berth_bench_$$
+BIP=10.$((200 + RANDOM % 50)).$((RANDOM % 256)).1/24
+DURATION=${WRK_DURATION:-5s}
+RUNS=${BENCH_RUNS:-30}
+PIDS=()
+
+cleanup() {
+	set +e
+	[ -n "${DOCKER_HOST:-}" ] && docker rm -f $(docker ps -aq) >/dev/null 2>&1
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	if [ -f "$DIR/exec/berth.pid" ]; then
+		kill "$(cat "$DIR/exec/berth.pid")" 2>/dev/null
+		sleep 1
+	fi
+	grep " $DIR" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	ip link del "$BR" 2>/dev/null
+	nft delete table ip "$TABLE" 2>/dev/null
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+mkdir -p "$DIR/bin" "$DIR/www"
+(cd "$REPO" && go build -o "$DIR/bin" ./cmd/...)
+head -c 1048576 /dev/urandom >"$DIR/www/f.bin"
+"$REPO/scripts/mkbase.sh" -o "$DIR/bb.tar" >/dev/null
+
+"$DIR/bin/berth" daemon -H "unix://$SOCK" --data-root "$DIR/data" --exec-root "$DIR/exec" \
+	--runtime runc -b "$BR" --bip "$BIP" --nft-table "$TABLE" >"$DIR/daemon.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+export DOCKER_HOST=unix://$SOCK
+docker import -c 'CMD ["sh"]' "$DIR/bb.tar" bb >/dev/null
+
+rps() { awk '/Requests\/sec/ {print $2}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+HOST_PORT=$(free_port)
+/bin/busybox httpd -f -p "127.0.0.1:$HOST_PORT" -h "$DIR/www" &
+PIDS+=($!)
+CTR_PORT=$(free_port)
+docker run -d -p "127.0.0.1:$CTR_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www >/dev/null
+sleep 0.5
+curl_ok() { wget -qO /dev/null "http://127.0.0.1:$1/f.bin"; }
+curl_ok "$HOST_PORT" && curl_ok "$CTR_PORT"
+
+echo "## published port throughput (1 MiB file, wrk -t2 -c8 -d$DURATION)"
+host=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$HOST_PORT/f.bin" | rps)
+berth=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$CTR_PORT/f.bin" | rps)
+host2=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$HOST_PORT/f.bin" | rps)
+echo "host httpd:            $host req/s (again after: $host2)"
+echo "berth (nftables DNAT): $berth req/s  ratio $(echo "scale=2; 2*$berth/($host+$host2)" | bc)"
+if command -v podman >/dev/null && podman image exists bb 2>/dev/null; then
+	POD_PORT=$(free_port)
+	cid=$(podman run -d --rm -p "127.0.0.1:$POD_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www)
+	sleep 1
+	pod=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$POD_PORT/f.bin" | rps)
+	podman rm -f "$cid" >/dev/null
+	echo "podman:                $pod req/s  ratio $(echo "scale=2; 2*$pod/($host+$host2)" | bc)"
+fi
+
+echo
+echo "## run --rm: bridge vs --network none (hyperfine, $RUNS runs)"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/run.json" \
+	"$DIR/bin/berth -H unix://$SOCK run --rm --network none bb true" \
+	"$DIR/bin/berth -H unix://$SOCK run --rm bb true" >/dev/null
+python3 - "$DIR/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+none, br = r[0]["median"] * 1000, r[1]["median"] * 1000
+print(f"--network none: {none:.1f} ms median; bridge: {br:.1f} ms median; bridge costs {br - none:+.1f} ms")
+PY

@@ -1,0 +1,85 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/berth-dev/berth/internal/network"
+)
+
+const baseHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+
+// writeNetworkFiles rewrites /etc/hosts and /etc/resolv.conf of a
+// container on bridge networks (and --add-host for every mode). Written
+// in place, not renamed: a running container has them bind-mounted.
+func (d *Daemon) writeNetworkFiles(c *container.Container) error {
+	hc := c.HostConfig
+	atts := d.attachments(c)
+	hosts := baseHosts
+	if hc.NetworkMode.IsHost() {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+		}
+	}
+	for _, a := range atts {
+		if a.EP.IP.IsValid() {
+			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP, c.Config.Hostname)
+		}
+	}
+	for _, h := range hc.ExtraHosts {
+		// host:ip, or host=ip as the docker CLI sends since 25.0.
+		name, ip, ok := strings.Cut(h, "=")
+		if !ok {
+			name, ip, ok = strings.Cut(h, ":")
+		}
+		if !ok {
+			return errdefs.Invalid("invalid add-host: %s", h)
+		}
+		if ip == "host-gateway" {
+			ip = d.hostGateway()
+		}
+		hosts += fmt.Sprintf("%s\t%s\n", ip, name)
+	}
+	if err := os.WriteFile(c.HostsPath, []byte(hosts), 0o644); err != nil {
+		return err
+	}
+	if len(atts) == 0 {
+		return nil
+	}
+	// Containers on bridge networks ask berth's resolver on their
+	// gateway, which forwards to --dns or to the host's resolvers.
+	host, _ := os.ReadFile("/etc/resolv.conf")
+	resolv := fmt.Sprintf("nameserver %s\n", atts[0].Net.Gateway)
+	search, options := hc.DNSSearch, hc.DNSOptions
+	for _, line := range strings.Split(string(host), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if f[0] == "search" && len(hc.DNSSearch) == 0 {
+			search = f[1:]
+		}
+		if f[0] == "options" && len(hc.DNSOptions) == 0 {
+			options = f[1:]
+		}
+	}
+	if len(search) > 0 {
+		resolv += "search " + strings.Join(search, " ") + "\n"
+	}
+	if len(options) > 0 {
+		resolv += "options " + strings.Join(options, " ") + "\n"
+	}
+	return os.WriteFile(c.ResolvConfPath, []byte(resolv), 0o644)
+}
+
+// hostGateway is what --add-host NAME:host-gateway means: the default
+// bridge's gateway, an address of the host reachable from containers.
+func (d *Daemon) hostGateway() string {
+	if n, err := d.nets.store.Get(network.DefaultBridge); err == nil && n.Gateway.IsValid() {
+		return n.Gateway.String()
+	}
+	return "127.0.0.1"
+}

@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+
+	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/network"
+	apicontainer "github.com/moby/moby/api/types/container"
+	apinetwork "github.com/moby/moby/api/types/network"
+)
+
+// networkSettings is inspect's NetworkSettings: one entry per network,
+// exposed ports (null when not published) and the host ports bound.
+func (d *Daemon) networkSettings(c *container.Container) *apicontainer.NetworkSettings {
+	ns := &apicontainer.NetworkSettings{Ports: apinetwork.PortMap{}, Networks: map[string]*apinetwork.EndpointSettings{}}
+	for p := range c.Config.ExposedPorts {
+		ns.Ports[p] = nil
+	}
+	d.nets.mu.Lock()
+	st := d.nets.states[c.ID]
+	d.nets.mu.Unlock()
+	if st != nil {
+		ns.SandboxKey = st.NetNS
+		for key, bs := range st.Bound {
+			p, err := apinetwork.ParsePort(key)
+			if err != nil {
+				continue
+			}
+			for _, b := range bs {
+				ip, _ := netip.ParseAddr(b.HostIP)
+				ns.Ports[p] = append(ns.Ports[p], apinetwork.PortBinding{HostIP: ip, HostPort: b.HostPort})
+			}
+		}
+	}
+	mode := string(c.HostConfig.NetworkMode)
+	if mode == network.Host || mode == network.None {
+		if n, err := d.nets.store.Get(mode); err == nil {
+			ns.Networks[mode] = &apinetwork.EndpointSettings{NetworkID: n.ID}
+		}
+		return ns
+	}
+	for _, a := range d.attachments(c) {
+		ns.Networks[a.Net.Name] = endpointSettings(a)
+	}
+	return ns
+}
+
+func endpointSettings(a network.Attachment) *apinetwork.EndpointSettings {
+	es := &apinetwork.EndpointSettings{
+		NetworkID: a.Net.ID, EndpointID: a.EP.ID, Gateway: a.Net.Gateway, IPAddress: a.EP.IP,
+		IPPrefixLen: a.Net.Subnet.Bits(), Aliases: a.EP.Aliases, DriverOpts: a.EP.DriverOpts,
+		DNSNames: nil,
+	}
+	if a.Net.Internal {
+		es.Gateway = netip.Addr{}
+	}
+	if !a.Net.IsDefaultBridge() {
+		es.DNSNames = a.EP.DNSNames()
+	}
+	if a.EP.RequestedIP.IsValid() {
+		es.IPAMConfig = &apinetwork.EndpointIPAMConfig{IPv4Address: a.EP.RequestedIP}
+	}
+	var hw apinetwork.HardwareAddr
+	if hw.UnmarshalText([]byte(a.EP.MAC)) == nil {
+		es.MacAddress = hw
+	}
+	return es
+}
+
+// portSummaries is ps's PORTS: bound ports, then exposed ones.
+func (d *Daemon) portSummaries(c *container.Container) []apicontainer.PortSummary {
+	out := []apicontainer.PortSummary{}
+	d.nets.mu.Lock()
+	st := d.nets.states[c.ID]
+	d.nets.mu.Unlock()
+	published := map[string]bool{}
+	if st != nil {
+		for key, bs := range st.Bound {
+			p, err := apinetwork.ParsePort(key)
+			if err != nil {
+				continue
+			}
+			published[key] = true
+			for _, b := range bs {
+				ip, _ := netip.ParseAddr(b.HostIP)
+				hp, _ := strconv.Atoi(b.HostPort)
+				out = append(out, apicontainer.PortSummary{IP: ip, PrivatePort: p.Num(), PublicPort: uint16(hp), Type: string(p.Proto())})
+			}
+		}
+	}
+	for p := range c.Config.ExposedPorts {
+		if !published[p.String()] {
+			out = append(out, apicontainer.PortSummary{PrivatePort: p.Num(), Type: string(p.Proto())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PrivatePort < out[j].PrivatePort })
+	return out
+}

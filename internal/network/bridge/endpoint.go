@@ -1,0 +1,128 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// Endpoint is what to plug into a container's namespace.
+type Endpoint struct {
+	Bridge   string       // host bridge device
+	HostVeth string       // host end's name (<= 15 bytes)
+	IfName   string       // name inside the container (eth0, eth1, ...)
+	Address  netip.Prefix // container address with the subnet's length
+	Gateway  netip.Addr   // default route; invalid for --internal networks
+	MAC      string
+	MTU      int
+}
+
+// Setup creates the veth pair with its peer directly in the namespace at
+// nsPath, attaches the host end to the bridge, and configures the inside:
+// loopback up, address, MAC, MTU, default route.
+func Setup(nsPath string, ep Endpoint) error {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("open network namespace: %w", err)
+	}
+	defer ns.Close()
+	br, err := netlink.LinkByName(ep.Bridge)
+	if err != nil {
+		return fmt.Errorf("bridge %s: %w", ep.Bridge, err)
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = ep.HostVeth
+	attrs.MasterIndex = br.Attrs().Index
+	if ep.MTU > 0 {
+		attrs.MTU = ep.MTU
+	}
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: ep.IfName, PeerNamespace: netlink.NsFd(int(ns))}
+	if ep.MAC != "" {
+		if hw, err := net.ParseMAC(ep.MAC); err == nil {
+			veth.PeerHardwareAddr = hw
+		}
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			netlink.LinkDel(veth)
+		}
+	}()
+	if err := netlink.LinkSetUp(veth); err != nil {
+		return err
+	}
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if lo, err := h.LinkByName("lo"); err == nil {
+		if err := h.LinkSetUp(lo); err != nil {
+			return err
+		}
+	}
+	peer, err := h.LinkByName(ep.IfName)
+	if err != nil {
+		return err
+	}
+	if ep.MTU > 0 {
+		if err := h.LinkSetMTU(peer, ep.MTU); err != nil {
+			return err
+		}
+	}
+	if err := h.AddrAdd(peer, &netlink.Addr{IPNet: ipNet(ep.Address)}); err != nil {
+		return fmt.Errorf("address %s: %w", ep.Address, err)
+	}
+	if err := h.LinkSetUp(peer); err != nil {
+		return err
+	}
+	if ep.Gateway.IsValid() {
+		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: ep.Gateway.AsSlice()}
+		if err := h.RouteAdd(route); err != nil {
+			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
+		}
+	}
+	ok = true
+	return nil
+}
+
+// Teardown deletes the host end of a veth pair (the kernel removes its
+// peer with it). A missing device is fine: it went with its namespace.
+func Teardown(hostVeth string) error {
+	link, err := netlink.LinkByName(hostVeth)
+	if err != nil {
+		var notFound netlink.LinkNotFoundError
+		if errors.As(err, &notFound) {
+			return nil
+		}
+		return err
+	}
+	return netlink.LinkDel(link)
+}
+
+// RemoveFromNS deletes the interface ifName inside the namespace at nsPath
+// (network disconnect of a running container).
+func RemoveFromNS(nsPath, ifName string) error {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	link, err := h.LinkByName(ifName)
+	if err != nil {
+		return nil
+	}
+	return h.LinkDel(link)
+}
