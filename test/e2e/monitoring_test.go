@@ -154,9 +154,11 @@ func TestStatsNoStreamMatchesDockerAndCgroup(t *testing.T) {
 	d := sharedDaemon(t)
 	name := uniqueName(t)
 	// 16 MiB in tmpfs is charged to the container's memory cgroup as shmem.
-	id := d.runD(t, "--name", name, "busybox", "sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=16 2>/dev/null; sleep 300 & sleep 300 & wait")
+	// No network: a bridge's background traffic (neighbour discovery) would
+	// move the NET I/O counters between the two CLIs' reads.
+	id := d.runD(t, "--name", name, "--network", "none", "busybox", "sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=16 2>/dev/null; sleep 300 & sleep 300 & wait")
 	idle := uniqueName(t)
-	d.runD(t, "--name", idle, "busybox", "sleep", "300")
+	d.runD(t, "--name", idle, "--network", "none", "busybox", "sleep", "300")
 	stopped := uniqueName(t)
 	d.must(t, "create", "--name", stopped, "busybox", "true")
 	d.rmOnCleanup(t, stopped)
