@@ -59,6 +59,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	default:
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
+	if w := dropUnsupportedBlkioWeight(hc); w != "" {
+		resp.Warnings = append(resp.Warnings, w)
+	}
 	mergeImageConfig(&cfg, img.Config.Config)
 	mountPoints, err := d.resolveMounts(&cfg, hc)
 	if err != nil {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strconv"
 	"strings"
@@ -102,4 +103,27 @@ func parseCPUList(s string) (map[int]bool, bool) {
 		}
 	}
 	return out, true
+}
+
+// blkioRoot is the cgroup v1 blkio hierarchy (a variable for tests).
+var blkioRoot = "/sys/fs/cgroup/blkio"
+
+// dropUnsupportedBlkioWeight discards --blkio-weight(-device) where the
+// container's runtime cannot apply it, with Docker's warning, rather than
+// failing the start. Kernels with the BFQ scheduler (no CFQ) have only
+// blkio.bfq.weight on cgroup v1: runc writes that file, crun 1.8 writes
+// blkio.weight and fails ("opening file `blkio.weight` for writing").
+func dropUnsupportedBlkioWeight(hc *apicontainer.HostConfig) string {
+	if hc.Runtime != "crun" || (hc.BlkioWeight == 0 && len(hc.BlkioWeightDevice) == 0) {
+		return ""
+	}
+	if _, err := os.Stat(filepath.Join(blkioRoot, "blkio.bfq.io_service_bytes")); err != nil {
+		return "" // not a BFQ-only v1 hierarchy (CFQ, or cgroup v2)
+	}
+	if _, err := os.Stat(filepath.Join(blkioRoot, "blkio.weight")); err == nil {
+		return ""
+	}
+	hc.BlkioWeight = 0
+	hc.BlkioWeightDevice = nil
+	return "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
 }

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,5 +49,32 @@ func TestValidateResources(t *testing.T) {
 	// update may set swap alone.
 	if err := validateResources(&apicontainer.Resources{MemorySwap: 64 << 20}, 0, 0, true); err != nil {
 		t.Errorf("update with swap only: %v", err)
+	}
+}
+
+func TestDropUnsupportedBlkioWeight(t *testing.T) {
+	root := t.TempDir()
+	defer func(old string) { blkioRoot = old }(blkioRoot)
+	blkioRoot = root
+	if err := os.WriteFile(filepath.Join(root, "blkio.bfq.io_service_bytes"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hc := &apicontainer.HostConfig{Runtime: "crun"}
+	hc.BlkioWeight = 300
+	if w := dropUnsupportedBlkioWeight(hc); w == "" || hc.BlkioWeight != 0 {
+		t.Fatalf("crun on a BFQ-only hierarchy: warning %q, weight %d", w, hc.BlkioWeight)
+	}
+	hc = &apicontainer.HostConfig{Runtime: "runc"}
+	hc.BlkioWeight = 300
+	if w := dropUnsupportedBlkioWeight(hc); w != "" || hc.BlkioWeight != 300 {
+		t.Fatalf("runc writes blkio.bfq.weight itself: warning %q, weight %d", w, hc.BlkioWeight)
+	}
+	if err := os.WriteFile(filepath.Join(root, "blkio.weight"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hc = &apicontainer.HostConfig{Runtime: "crun"}
+	hc.BlkioWeight = 300
+	if w := dropUnsupportedBlkioWeight(hc); w != "" || hc.BlkioWeight != 300 {
+		t.Fatalf("crun with blkio.weight: warning %q, weight %d", w, hc.BlkioWeight)
 	}
 }
