@@ -116,17 +116,29 @@ func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
 	return nil
 }
 
-// imageInUse tells the image store which container (if any) uses an image.
-func (d *Daemon) imageInUse(id digest.Digest) (string, bool) {
+// imageUsers snapshots which container uses each image (a running one
+// when there are several), for the image store's delete and prune. It is
+// taken before the store is locked: start holds a container's lock while it
+// reads the store, so asking containers from inside the store's lock would
+// deadlock (ABBA).
+func (d *Daemon) imageUsers() image.InUseFunc {
+	type user struct {
+		id      string
+		running bool
+	}
+	users := map[string]user{}
 	for _, c := range d.containers.List() {
 		c.Mu.Lock()
-		match, running := c.ImageID == id.String(), c.State.Running
+		img, running := c.ImageID, c.State.Running
 		c.Mu.Unlock()
-		if match {
-			return c.ID, running
+		if u, seen := users[img]; !seen || (running && !u.running) {
+			users[img] = user{c.ID, running}
 		}
 	}
-	return "", false
+	return func(id digest.Digest) (string, bool) {
+		u := users[id.String()]
+		return u.id, u.running
+	}
 }
 
 func (d *Daemon) ImageDelete(ctx context.Context, name string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
@@ -134,7 +146,7 @@ func (d *Daemon) ImageDelete(ctx context.Context, name string, force, noPrune bo
 	if img, err := d.images.Resolve(name); err == nil {
 		id = img.ID.String()
 	}
-	resp, err := d.images.Delete(ctx, name, force, noPrune, d.imageInUse)
+	resp, err := d.images.Delete(ctx, name, force, noPrune, d.imageUsers())
 	for _, r := range resp {
 		if r.Untagged != "" {
 			d.events.Publish(events.ImageEventType, events.ActionUnTag, id, map[string]string{"name": r.Untagged})
@@ -164,7 +176,7 @@ func (d *Daemon) ImagesPrune(ctx context.Context, f filters.Args) (*apiimage.Pru
 	if v := f.Get("dangling"); len(v) > 0 && (v[0] == "false" || v[0] == "0") {
 		danglingOnly = false
 	}
-	r, err := d.images.Prune(ctx, danglingOnly, f, d.imageInUse)
+	r, err := d.images.Prune(ctx, danglingOnly, f, d.imageUsers())
 	if err == nil {
 		d.events.Publish(events.ImageEventType, events.ActionPrune, "", map[string]string{"reclaimed": itoa(int(r.SpaceReclaimed))})
 	}

@@ -15,7 +15,8 @@ import (
 )
 
 // InUseFunc reports a container using image id ("" when none) and whether
-// it runs.
+// it runs. It is called with the store locked, so it must not wait on locks
+// held by anyone who reads the store (take a snapshot first).
 type InUseFunc func(id digest.Digest) (containerID string, running bool)
 
 func digestOf(s string) digest.Digest { return digest.Digest(s) }
