@@ -33,6 +33,10 @@ type execSession struct {
 	exitCode    *int
 	pid         int
 	pty         *os.File // PTY master while a TTY exec runs
+	// ptyDrained is closed when everything the process wrote to its PTY
+	// has reached the client (the master read EIO after the last writer
+	// closed its side).
+	ptyDrained chan struct{}
 }
 
 // finish records the exit code and releases the PTY.
@@ -222,7 +226,14 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			go func() {
 				io.Copy(master, conn)
 			}()
-			go io.Copy(conn, master)
+			drained := make(chan struct{})
+			s.mu.Lock()
+			s.ptyDrained = drained
+			s.mu.Unlock()
+			go func() {
+				io.Copy(conn, master)
+				close(drained)
+			}()
 		}
 	}
 	if opts.Detach {
@@ -280,6 +291,18 @@ func (d *Daemon) finishExec(s *execSession, c *container.Container, wait func() 
 	if err != nil {
 		d.execFailed(s, c, conn, tty, err)
 		return
+	}
+	// The process is gone but its last output may still sit in the PTY:
+	// closing the master now would drop it. A background child that
+	// still holds the terminal must not keep the exec open, hence the cap.
+	s.mu.Lock()
+	drained := s.ptyDrained
+	s.mu.Unlock()
+	if drained != nil {
+		select {
+		case <-drained:
+		case <-time.After(2 * time.Second):
+		}
 	}
 	s.finish(code)
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
