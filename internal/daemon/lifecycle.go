@@ -280,7 +280,11 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 // next start-up instead of leaving a half-deleted container.
 func (d *Daemon) removeContainer(c *container.Container) error {
 	c.Mu.Lock()
-	defer c.Mu.Unlock()
+	if c.State.Running {
+		// A start slipped in between the caller's check and now.
+		c.Mu.Unlock()
+		return errdefs.Conflict("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name)
+	}
 	c.State.Removing = true
 	d.containers.Save(c)
 	bundle := d.bundleDir(c.ID)
@@ -288,23 +292,28 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		c.State.Removing = false
 		c.State.Dead = true
 		d.containers.Save(c)
+		c.Mu.Unlock()
 		return errdefs.Conflict("unable to remove filesystem for %s: %v", c.ID, err)
 	}
 	d.runtimeFor(c).Delete(context.Background(), c.ID, true)
 	os.RemoveAll(bundle)
 	if err := d.containers.Delete(c); err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.Mu.Unlock()
 		return err
 	}
 	d.forgetExecs(c)
 	d.detachAll(c)
 	d.resetBackoff(c.ID)
-	if c.HostConfig.AutoRemove {
-		// --rm takes the container's anonymous volumes with it, as in
-		// Docker (c has left the store, so this locks only other records).
-		d.removeAnonymousVolumes(c.MountPoints)
-	}
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
+	autoRemove, mounts := c.HostConfig.AutoRemove, c.MountPoints
+	c.Mu.Unlock()
+	if autoRemove {
+		// --rm takes the container's anonymous volumes with it, as in
+		// Docker. Outside c.Mu: finding a volume's users locks the other
+		// containers, and a start holding one of those may wait for c.
+		d.removeAnonymousVolumes(mounts)
+	}
 	return nil
 }
 

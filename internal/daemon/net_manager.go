@@ -33,9 +33,12 @@ type netManager struct {
 	execDir string // EXEC_ROOT/network: <id>.json states and netns/<id>
 
 	mu     sync.Mutex
-	states map[string]*netState   // running containers by ID
-	dns    map[string]*dns.Server // by network ID
-	hostNS []string               // the host's resolvers (ip:53)
+	states map[string]*netState // running containers by ID
+	// applyMu serialises firewall rewrites: each one copies the ports and
+	// writes the whole table, so two at once could write an old copy last.
+	applyMu sync.Mutex
+	dns     map[string]*dns.Server // by network ID
+	hostNS  []string               // the host's resolvers (ip:53)
 }
 
 // netState is what a running container's network set-up created; it is
@@ -252,11 +255,14 @@ func (d *Daemon) bringUp(n *network.Record) error {
 // takeDown removes what bringUp made.
 func (d *Daemon) takeDown(n *network.Record) {
 	d.nets.mu.Lock()
-	if srv, ok := d.nets.dns[n.ID]; ok {
-		srv.Close()
-		delete(d.nets.dns, n.ID)
-	}
+	srv, ok := d.nets.dns[n.ID]
+	delete(d.nets.dns, n.ID)
 	d.nets.mu.Unlock()
+	if ok {
+		// Close waits for queries in flight, which may need container
+		// locks whose holders wait for d.nets.mu: never close under it.
+		srv.Close()
+	}
 	if n.Bridge == "" {
 		return
 	}
@@ -269,6 +275,8 @@ func (d *Daemon) takeDown(n *network.Record) {
 // applyFirewall rewrites berth's nftables table from the bridge networks
 // and the published ports of running containers.
 func (d *Daemon) applyFirewall() error {
+	d.nets.applyMu.Lock()
+	defer d.nets.applyMu.Unlock()
 	var st firewall.State
 	for _, n := range d.nets.store.List() {
 		if n.IsBridge() {
@@ -290,10 +298,13 @@ func (d *Daemon) shutdownNetworks() {
 		return
 	}
 	d.nets.mu.Lock()
-	for id, srv := range d.nets.dns {
+	servers := d.nets.dns
+	d.nets.dns = map[string]*dns.Server{}
+	d.nets.mu.Unlock()
+	for _, srv := range servers { // outside the lock: see takeDown
 		srv.Close()
-		delete(d.nets.dns, id)
 	}
+	d.nets.mu.Lock()
 	inUse := map[string]bool{}
 	for _, s := range d.nets.states {
 		for netID := range s.Links {
