@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/internal/builder/buildcontext"
 	"github.com/berth-dev/berth/internal/builder/cache"
 	"github.com/berth-dev/berth/internal/builder/dockerfile"
+	"github.com/berth-dev/berth/internal/diskusage"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/moby/moby/api/types/build"
@@ -141,7 +142,7 @@ func (b *Builder) Prune(ctx context.Context) (*build.CachePruneReport, error) {
 	if mounts, err := os.ReadDir(b.cacheMountsDir()); err == nil {
 		for _, m := range mounts {
 			p := filepath.Join(b.cacheMountsDir(), m.Name())
-			rep.SpaceReclaimed += uint64(dirSize(p))
+			rep.SpaceReclaimed += uint64(diskusage.Allocated(p)) // allocated blocks: what the disk gets back
 			rep.CachesDeleted = append(rep.CachesDeleted, "cache-mount:"+m.Name())
 			os.RemoveAll(p)
 		}
