@@ -130,9 +130,9 @@ func (b *Builder) Prune(ctx context.Context) (*build.CachePruneReport, error) {
 	var own []image.Layer
 	for key, e := range entries {
 		rep.CachesDeleted = append(rep.CachesDeleted, key.Encoded())
-		if e.Own != nil {
-			own = append(own, *e.Own)
-		}
+		// Every layer the step holds, not only its own: base layers of
+		// images deleted since are held by the cache alone and would leak.
+		own = append(own, e.Layers...)
 	}
 	freed, err := b.images.RemoveUnusedLayers(own)
 	rep.SpaceReclaimed = uint64(freed)

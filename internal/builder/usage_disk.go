@@ -7,25 +7,35 @@ import (
 
 	"github.com/berth-dev/berth/internal/diskusage"
 	"github.com/moby/moby/api/types/build"
+	"github.com/opencontainers/go-digest"
 )
 
 // DiskRecords is the build cache as `system df` shows it, measured on disk:
 // a step's Size is what `builder prune` frees for it (its layer's blob,
-// gzip form and snapshot, allocated blocks), and 0 with InUse and Shared
-// set when an image holds the layer too (pruning the cache keeps it). Each
+// gzip form and snapshot, allocated blocks); layers an image holds too are
+// not counted (pruning the cache keeps them). Each
 // RUN --mount=type=cache dir is one record of its own.
 func (b *Builder) DiskRecords() []build.CacheRecord {
+	entries := b.cache.Snapshot()
+	keys := make([]digest.Digest, 0, len(entries))
+	for k := range entries {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return entries[keys[i]].Created.Before(entries[keys[j]].Created) })
 	var out []build.CacheRecord
-	for key, e := range b.cache.Snapshot() {
+	// A layer is counted once, with the oldest step holding it (steps
+	// hold their whole stack, base layers included).
+	counted := map[digest.Digest]bool{}
+	for _, key := range keys {
+		e := entries[key]
 		last := e.LastUsed
 		r := build.CacheRecord{ID: key.Encoded()[:25], Type: "regular", Description: e.Description,
 			CreatedAt: e.Created, LastUsedAt: &last, UsageCount: e.UsageCount}
-		if e.Own != nil {
-			size, used := b.images.LayerDiskSize(*e.Own)
-			if used {
-				r.InUse, r.Shared = true, true
-			} else {
-				r.Size = size
+		for _, l := range e.Layers {
+			size, used := b.images.LayerDiskSize(l)
+			if !used && !counted[l.ChainID] {
+				counted[l.ChainID] = true
+				r.Size += size
 			}
 		}
 		out = append(out, r)

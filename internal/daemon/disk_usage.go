@@ -34,8 +34,8 @@ func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
 	return du, nil
 }
 
-// imageDiskUsage: Reclaimable is what `image prune -a` frees (what no image
-// in use needs). The docker CLI computes RECLAIMABLE itself as
+// imageDiskUsage: Reclaimable is what `image prune -a` frees (what neither
+// an image in use nor the build cache needs). The docker CLI computes RECLAIMABLE itself as
 // LayersSize - sum(Size - SharedSize) over images in use, so an image in
 // use reports as shared what an image in use listed before it also holds:
 // then the CLI's sum is the union of what images in use hold, and its
@@ -46,12 +46,18 @@ func (d *Daemon) imageDiskUsage() *apiimage.DiskUsage {
 	counts := d.imageContainerCounts()
 	onDisk, total := d.images.OnDisk()
 	heldByActive := map[string]bool{}
+	cacheHeld := map[string]int64{} // what image prune leaves to builder prune
 	var activeBytes int64
 	for _, img := range d.images.List() {
 		s := d.images.Summary(img)
 		s.Containers = int64(counts[img.ID.String()])
 		use := onDisk[img.ID]
 		s.Size, s.SharedSize = use.Size, use.Shared
+		for _, o := range use.Objects {
+			if o.Retained {
+				cacheHeld[o.Key] = o.Size
+			}
+		}
 		if s.Containers > 0 {
 			du.ActiveCount++
 			var owned int64
@@ -69,6 +75,11 @@ func (d *Daemon) imageDiskUsage() *apiimage.DiskUsage {
 	}
 	du.TotalSize = total
 	du.Reclaimable = total - activeBytes
+	for key, size := range cacheHeld {
+		if !heldByActive[key] {
+			du.Reclaimable -= size
+		}
+	}
 	return du
 }
 

@@ -11,6 +11,9 @@ import (
 // what deleting it alone would free.
 type ImageDisk struct {
 	Size, Shared, Unique int64
+	// Retained is the part the build cache holds too: `image prune`
+	// leaves it to `builder prune`.
+	Retained int64
 	// Objects are the blobs and snapshots it needs, each with its size.
 	Objects []DiskObject
 }
@@ -18,8 +21,9 @@ type ImageDisk struct {
 // DiskObject is one blob ("blob:<digest>") or snapshot ("snapshot:<chain
 // ID>") and its allocated bytes.
 type DiskObject struct {
-	Key  string
-	Size int64
+	Key      string
+	Size     int64
+	Retained bool // the build cache holds it too
 }
 
 // OnDisk measures every image, each blob and snapshot counted once in
@@ -59,6 +63,8 @@ func (s *Store) OnDisk() (perImage map[digest.Digest]ImageDisk, total int64) {
 		}
 		total += sizes[o]
 	}
+	retainedBlobs, retainedSnaps := map[digest.Digest]bool{}, map[digest.Digest]bool{}
+	s.addRetained(retainedBlobs, retainedSnaps)
 	perImage = map[digest.Digest]ImageDisk{}
 	for id, objs := range owned {
 		var u ImageDisk
@@ -67,8 +73,12 @@ func (s *Store) OnDisk() (perImage map[digest.Digest]ImageDisk, total int64) {
 			if o.snap {
 				key = "snapshot:" + o.d.String()
 			}
-			u.Objects = append(u.Objects, DiskObject{Key: key, Size: sizes[o]})
+			retained := (o.snap && retainedSnaps[o.d]) || (!o.snap && retainedBlobs[o.d])
+			u.Objects = append(u.Objects, DiskObject{Key: key, Size: sizes[o], Retained: retained})
 			u.Size += sizes[o]
+			if retained {
+				u.Retained += sizes[o]
+			}
 			if users[o] > 1 {
 				u.Shared += sizes[o]
 			} else {
