@@ -65,6 +65,12 @@ func (s *Store) OnDisk() (perImage map[digest.Digest]ImageDisk, total int64) {
 	}
 	retainedBlobs, retainedSnaps := map[digest.Digest]bool{}, map[digest.Digest]bool{}
 	s.addRetained(retainedBlobs, retainedSnaps)
+	// The gzip form of a layer lives as long as the layer (releaseLocked).
+	for d := range retainedBlobs {
+		if desc, ok := s.CompressedLayer(d); ok {
+			retainedBlobs[desc.Digest] = true
+		}
+	}
 	perImage = map[digest.Digest]ImageDisk{}
 	for id, objs := range owned {
 		var u ImageDisk
