@@ -154,6 +154,10 @@ func TestDiskPrunesGiveBackWhatTheyReport(t *testing.T) {
 		t.Fatalf("system df -v:\n%s", dfv)
 	}
 
+	berthDF, _, code := d.berth("system", "df", "--format", "{{.Type}} {{.Reclaimable}}")
+	if code != 0 || !strings.Contains(berthDF, "Containers "+units.HumanSize(float64(du.ContainerUsage.Reclaimable))) {
+		t.Fatalf("berth system df (want containers reclaimable %d):\n%s", du.ContainerUsage.Reclaimable, berthDF)
+	}
 	checkPrune(t, d, "container prune", du.ContainerUsage.Reclaimable, "container", "prune", "-f")
 	d.must(t, "rm", "-f", running)
 
