@@ -21,6 +21,7 @@ import (
 	"github.com/berth-dev/berth/internal/builder/buildcontext"
 	"github.com/berth-dev/berth/internal/builder/cache"
 	"github.com/berth-dev/berth/internal/builder/dockerfile"
+	"github.com/berth-dev/berth/internal/diskusage"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/moby/moby/api/types/build"
@@ -129,9 +130,9 @@ func (b *Builder) Prune(ctx context.Context) (*build.CachePruneReport, error) {
 	var own []image.Layer
 	for key, e := range entries {
 		rep.CachesDeleted = append(rep.CachesDeleted, key.Encoded())
-		if e.Own != nil {
-			own = append(own, *e.Own)
-		}
+		// Every layer the step holds, not only its own: base layers of
+		// images deleted since are held by the cache alone and would leak.
+		own = append(own, e.Layers...)
 	}
 	freed, err := b.images.RemoveUnusedLayers(own)
 	rep.SpaceReclaimed = uint64(freed)
@@ -141,7 +142,7 @@ func (b *Builder) Prune(ctx context.Context) (*build.CachePruneReport, error) {
 	if mounts, err := os.ReadDir(b.cacheMountsDir()); err == nil {
 		for _, m := range mounts {
 			p := filepath.Join(b.cacheMountsDir(), m.Name())
-			rep.SpaceReclaimed += uint64(dirSize(p))
+			rep.SpaceReclaimed += uint64(diskusage.Allocated(p)) // allocated blocks: what the disk gets back
 			rep.CachesDeleted = append(rep.CachesDeleted, "cache-mount:"+m.Name())
 			os.RemoveAll(p)
 		}

@@ -104,7 +104,7 @@ func (d *Daemon) buildCacheUsage() *build.DiskUsage {
 	if err != nil {
 		return du
 	}
-	du.Items = append(du.Items, b.Usage()...)
+	du.Items = append(du.Items, b.DiskRecords()...) // measured on disk
 	for _, r := range du.Items {
 		du.TotalCount++
 		du.TotalSize += r.Size

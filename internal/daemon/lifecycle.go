@@ -336,7 +336,7 @@ func (d *Daemon) ContainersPrune(ctx context.Context, f filters.Args) (*apiconta
 		if skip {
 			continue
 		}
-		size := dirSize(filepath.Join(d.containers.Dir(c.ID), "rw", "upper"))
+		size := d.containerDiskSize(c) // the whole dir: rw layer, logs, record
 		if err := d.removeContainer(c); err != nil {
 			continue
 		}

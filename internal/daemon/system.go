@@ -9,11 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/filters"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
-	apiimage "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
@@ -151,40 +149,6 @@ func (d *Daemon) Version(ctx context.Context) system.VersionResponse {
 	}
 }
 
-func (d *Daemon) DiskUsage(ctx context.Context) (*system.DiskUsage, error) {
-	du := &system.DiskUsage{ImageUsage: &apiimage.DiskUsage{}, ContainerUsage: &apicontainer.DiskUsage{}}
-	counts := d.imageContainerCounts()
-	for _, img := range d.images.List() {
-		s := d.images.Summary(img)
-		s.Containers = int64(counts[img.ID.String()])
-		du.ImageUsage.Items = append(du.ImageUsage.Items, s)
-		du.ImageUsage.TotalCount++
-		du.ImageUsage.TotalSize += s.Size
-		if s.Containers > 0 {
-			du.ImageUsage.ActiveCount++
-		} else {
-			du.ImageUsage.Reclaimable += s.Size
-		}
-	}
-	list, err := d.ContainerList(ctx, apiListAllWithSize)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range list {
-		du.ContainerUsage.Items = append(du.ContainerUsage.Items, c)
-		du.ContainerUsage.TotalCount++
-		du.ContainerUsage.TotalSize += c.SizeRw
-		if c.State == apicontainer.StateRunning || c.State == apicontainer.StatePaused {
-			du.ContainerUsage.ActiveCount++
-		} else {
-			du.ContainerUsage.Reclaimable += c.SizeRw
-		}
-	}
-	du.VolumeUsage = d.volumeDiskUsage()
-	du.BuildCacheUsage = d.buildCacheUsage()
-	return du, nil
-}
-
 func (d *Daemon) SubscribeEvents(since, until time.Time, f filters.Args) ([]events.Message, <-chan events.Message, func()) {
 	return d.events.Subscribe(since, until, f)
 }
@@ -199,8 +163,6 @@ func availableRuntimes() map[string]system.RuntimeWithStatus {
 	}
 	return out
 }
-
-var apiListAllWithSize = api.ContainerListOptions{All: true, Size: true}
 
 // runtimeVersion is the first line's version of `runc --version`.
 func runtimeVersion(binary string) string {

@@ -72,40 +72,20 @@ func (s *Store) CreateImage(cfg dockerspec.DockerOCIImage, layers []ocispec.Desc
 	return s.addImage(data, layers, norm)
 }
 
-// RemoveUnusedLayers removes the blobs and snapshots of layers no image
-// uses (the build cache's own layers) and returns the bytes freed.
+// RemoveUnusedLayers removes the blobs, compressed forms and snapshots of
+// layers no image uses (the build cache's own layers) and returns the bytes
+// the data root loses.
 func (s *Store) RemoveUnusedLayers(layers []Layer) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	usedBlobs := map[digest.Digest]bool{}
-	usedSnaps := map[digest.Digest]bool{}
-	for _, o := range s.images {
-		for _, l := range o.Layers {
-			usedBlobs[l.Digest] = true
-		}
-		for _, c := range o.ChainIDs {
-			usedSnaps[c] = true
-		}
+	var blobs, diffIDs, chains []digest.Digest
+	for _, l := range layers {
+		blobs = append(blobs, l.Desc.Digest)
+		diffIDs = append(diffIDs, l.DiffID)
+		chains = append(chains, l.ChainID)
 	}
-	var freed int64
-	for i := len(layers) - 1; i >= 0; i-- {
-		l := layers[i]
-		if !usedSnaps[l.ChainID] {
-			if _, err := s.snaps.Get(l.ChainID); err == nil {
-				freed += s.snaps.Size(l.ChainID)
-				if err := s.snaps.Remove(l.ChainID); err != nil {
-					return freed, err
-				}
-			}
-			usedSnaps[l.ChainID] = true
-		}
-		if !usedBlobs[l.Desc.Digest] && s.blobs.has(l.Desc.Digest) {
-			freed += l.Desc.Size
-			s.blobs.remove(l.Desc.Digest)
-			usedBlobs[l.Desc.Digest] = true
-		}
-	}
-	return freed, nil
+	_, freed, err := s.releaseLocked(blobs, diffIDs, chains)
+	return freed, err
 }
 
 // Retainer reports the layer blobs and snapshots another owner still

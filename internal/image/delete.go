@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/internal/diskusage"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/filters"
 	"github.com/moby/moby/api/types/image"
@@ -124,45 +125,22 @@ func usedMsg(ctr string, running bool) string {
 }
 
 // removeImageLocked drops the record first (so no record ever points at a
-// removed blob), then blobs and snapshots no other image uses.
+// removed blob), then blobs and snapshots no other image uses
+// (releaseLocked). freed is what the data root loses, record included.
 func (s *Store) removeImageLocked(img *Image) ([]image.DeleteResponse, int64, error) {
-	if err := os.Remove(filepath.Join(s.recordsDir(), img.ID.Encoded()+".json")); err != nil && !os.IsNotExist(err) {
+	recPath := filepath.Join(s.recordsDir(), img.ID.Encoded()+".json")
+	freed := diskusage.Allocated(recPath)
+	if err := os.Remove(recPath); err != nil && !os.IsNotExist(err) {
 		return nil, 0, err
 	}
 	delete(s.images, img.ID)
 	records := []image.DeleteResponse{{Deleted: img.ID.String()}}
-	var freed int64
-	usedBlobs := map[digest.Digest]bool{}
-	usedSnaps := map[digest.Digest]bool{}
-	for _, o := range s.images {
-		usedBlobs[o.ID] = true
-		usedBlobs[o.ManifestDigest] = true
-		for _, l := range o.Layers {
-			usedBlobs[l.Digest] = true
-		}
-		for _, c := range o.ChainIDs {
-			usedSnaps[c] = true
-		}
-	}
-	s.addRetained(usedBlobs, usedSnaps)
-	for _, b := range append([]digest.Digest{img.ID, img.ManifestDigest}, layerDigests(img)...) {
-		if !usedBlobs[b] {
-			s.blobs.remove(b)
-		}
-	}
-	for i := len(img.ChainIDs) - 1; i >= 0; i-- {
-		c := img.ChainIDs[i]
-		if usedSnaps[c] {
-			continue
-		}
-		size := s.snaps.Size(c)
-		if err := s.snaps.Remove(c); err != nil {
-			return records, freed, err
-		}
-		freed += size
+	blobs := append([]digest.Digest{img.ID, img.ManifestDigest}, layerDigests(img)...)
+	removed, n, err := s.releaseLocked(blobs, img.Config.RootFS.DiffIDs, img.ChainIDs)
+	for _, c := range removed {
 		records = append(records, image.DeleteResponse{Deleted: c.String()})
 	}
-	return records, freed, nil
+	return records, freed + n, err
 }
 
 func layerDigests(img *Image) []digest.Digest {

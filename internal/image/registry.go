@@ -94,6 +94,10 @@ func (s *Store) AddPulled(configDigest, manifestDigest digest.Digest, refs []str
 	if !ok {
 		img, created = fresh, true
 		s.images[img.ID] = img
+	} else if fresh.ManifestDigest != img.ManifestDigest {
+		// The image keeps its manifest: the pulled one and layer blobs
+		// only it names would be left on disk with nothing naming them.
+		s.releaseLocked(append([]digest.Digest{fresh.ManifestDigest}, layerDigests(fresh)...), nil, nil)
 	}
 	if repoDigest != "" {
 		img.RepoDigests = withRepoDigest(img.RepoDigests, repoDigest)
