@@ -89,30 +89,3 @@ func (s *Store) History(img *Image) []image.HistoryResponseItem {
 	out[0].Tags = append([]string{}, img.RepoTags...)
 	return out
 }
-
-// DiskUsage returns the bytes used by all layers, each counted once, and
-// per image the bytes it shares with other images.
-func (s *Store) DiskUsage() (total int64, shared map[string]int64) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	users := map[string]int{}
-	for _, img := range s.images {
-		for _, c := range img.ChainIDs {
-			users[c.String()]++
-		}
-	}
-	for c := range users {
-		total += s.snaps.Size(digestOf(c))
-	}
-	shared = map[string]int64{}
-	for _, img := range s.images {
-		var n int64
-		for _, c := range img.ChainIDs {
-			if users[c.String()] > 1 {
-				n += s.snaps.Size(c)
-			}
-		}
-		shared[img.ID.String()] = n
-	}
-	return total, shared
-}
