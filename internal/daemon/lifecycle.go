@@ -304,8 +304,6 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 	d.forgetExecs(c)
 	d.detachAll(c)
 	d.resetBackoff(c.ID)
-	d.containerEvent(c, events.ActionDestroy, nil)
-	d.notifyWaiters(c, true)
 	autoRemove, mounts := c.HostConfig.AutoRemove, c.MountPoints
 	c.Mu.Unlock()
 	if autoRemove {
@@ -314,6 +312,12 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		// containers, and a start holding one of those may wait for c.
 		d.removeAnonymousVolumes(mounts)
 	}
+	// Waiters (docker run --rm waits for "removed") hear of it only now
+	// that the volumes are gone too.
+	c.Mu.Lock()
+	d.containerEvent(c, events.ActionDestroy, nil)
+	d.notifyWaiters(c, true)
+	c.Mu.Unlock()
 	return nil
 }
 

@@ -253,10 +253,13 @@ func (d *Daemon) useVolume(mp volume.MountPoint, rootfs string) error {
 	if err != nil {
 		return err
 	}
+	// The count and the mount change together: a last release must not
+	// unmount between another start's mount and its count.
+	d.volRefs.Lock()
 	if err := d.volumes.Mount(v); err != nil {
+		d.volRefs.Unlock()
 		return err
 	}
-	d.volRefs.Lock()
 	d.volRefs.n[v.Name]++
 	d.volRefs.Unlock()
 	src, err := mp.SourcePath()
@@ -308,19 +311,15 @@ func (d *Daemon) releaseVolumeNames(names []string) {
 	for _, n := range names {
 		d.volRefs.Lock()
 		d.volRefs.n[n]--
-		last := d.volRefs.n[n] <= 0
-		if last {
+		if d.volRefs.n[n] <= 0 {
 			delete(d.volRefs.n, n)
-		}
-		d.volRefs.Unlock()
-		if !last {
-			continue
-		}
-		if v, err := d.volumes.Get(n); err == nil {
-			if err := d.volumes.Unmount(v); err != nil {
-				d.log.Warn("unmounting volume", "volume", n, "err", err)
+			if v, err := d.volumes.Get(n); err == nil {
+				if err := d.volumes.Unmount(v); err != nil {
+					d.log.Warn("unmounting volume", "volume", n, "err", err)
+				}
 			}
 		}
+		d.volRefs.Unlock()
 	}
 }
 
