@@ -143,7 +143,7 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	createdBy := strings.TrimSpace(req.Text)
 	key := cache.Key(st.key, name, flags, strings.Join(req.SourcePaths, "\x00"), dest, content)
 	j.b.log.Debug("build: COPY hashed", "duration", time.Since(t0))
-	if j.cached(st, key) {
+	if j.cached(st, key) || j.sourceHit(st, key) {
 		return nil
 	}
 	w, err := j.b.mountLayers(st.layers, true)

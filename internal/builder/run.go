@@ -45,7 +45,7 @@ func (j *job) runStep(ctx context.Context, i int, st *state, scope *dockerfile.S
 		args = script
 	}
 	key := cache.Key(st.key, createdBy, "network="+network, mounts.key)
-	if j.cached(st, key) {
+	if j.cached(st, key) || j.sourceHit(st, key) {
 		return nil
 	}
 	env := append(scope.Env(st.img.Config.Env), mounts.env...)
