@@ -160,11 +160,11 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	if err != nil {
 		return err
 	}
-	mode, err := parseChmod(req.Chmod)
+	chmod, err := parseChmod(req.Chmod)
 	if err != nil {
 		return err
 	}
-	cp := &copier{dst: root, own: own, mode: mode, excl: excl, add: req.Add, tmp: j.b.tmpDir()}
+	cp := &copier{dst: root, own: own, chmod: chmod, excl: excl, add: req.Add, tmp: j.b.tmpDir()}
 	if err := cp.copyAll(sources, dest, len(sources) > 1 || len(req.SourcePaths) > 1); err != nil {
 		return fmt.Errorf("%s failed: %w", name, err)
 	}
