@@ -141,6 +141,10 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	}
 	flags := fmt.Sprintf("chown=%s chmod=%s exclude=%q", req.Chown, req.Chmod, req.Exclude)
 	createdBy := strings.TrimSpace(req.Text)
+	if req.Link {
+		return j.linkedCopy(ctx, st, linkCopy{req: req, name: name, flags: flags, content: content, dest: dest,
+			createdBy: createdBy, sources: sources, excl: excl})
+	}
 	key := cache.Key(st.key, name, flags, strings.Join(req.SourcePaths, "\x00"), dest, content)
 	j.b.log.Debug("build: COPY hashed", "duration", time.Since(t0))
 	if j.cached(st, key) || j.sourceHit(st, key) {
