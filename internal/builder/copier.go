@@ -14,12 +14,12 @@ import (
 
 // copier writes COPY sources into the destination rootfs.
 type copier struct {
-	dst  *os.Root
-	own  ids
+	dst   *os.Root
+	own   ids
 	chmod func(fs.FileMode) fs.FileMode // --chmod; nil keeps the source's mode
-	excl *patternmatcher.PatternMatcher
-	add  bool
-	tmp  string
+	excl  *patternmatcher.PatternMatcher
+	add   bool
+	tmp   string
 }
 
 func (c *copier) copyAll(sources []resolvedSource, dest string, multi bool) error {
