@@ -30,6 +30,8 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
+require github.com/tonistiigi/dchapes-mode v0.0.0-20250318174251-73d941a28323
+
 require (
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect
 	github.com/Microsoft/go-winio v0.6.3-0.20251027160822-ad3df93bed29 // indirect

@@ -2,7 +2,6 @@ package builder
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -63,25 +62,4 @@ func lookupID(root *os.Root, file, name string, col, extra int) (int, int, error
 		kind = "group"
 	}
 	return 0, 0, fmt.Errorf("no such %s: %s", kind, name)
-}
-
-func parseChmod(s string) (*fs.FileMode, error) {
-	if s == "" {
-		return nil, nil
-	}
-	n, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || n > 0o7777 {
-		return nil, fmt.Errorf("invalid chmod parameter: %s (berth supports octal modes)", s)
-	}
-	m := fs.FileMode(n & 0o777)
-	if n&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if n&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if n&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return &m, nil
 }

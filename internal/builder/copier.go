@@ -14,12 +14,12 @@ import (
 
 // copier writes COPY sources into the destination rootfs.
 type copier struct {
-	dst  *os.Root
-	own  ids
-	mode *fs.FileMode
-	excl *patternmatcher.PatternMatcher
-	add  bool
-	tmp  string
+	dst   *os.Root
+	own   ids
+	chmod func(fs.FileMode) fs.FileMode // --chmod; nil keeps the source's mode
+	excl  *patternmatcher.PatternMatcher
+	add   bool
+	tmp   string
 }
 
 func (c *copier) copyAll(sources []resolvedSource, dest string, multi bool) error {
@@ -102,8 +102,8 @@ func (c *copier) copyEntry(src *os.Root, srcRel, dstRel string, fi fs.FileInfo) 
 		return err
 	}
 	mode := fi.Mode()
-	if c.mode != nil && fi.Mode()&fs.ModeSymlink == 0 {
-		mode = (mode &^ (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)) | *c.mode
+	if c.chmod != nil && fi.Mode()&fs.ModeSymlink == 0 {
+		mode = c.chmod(mode)
 	}
 	switch {
 	case fi.IsDir():
@@ -172,8 +172,8 @@ func (c *copier) copyHostFile(hostPath, dstRel string) error {
 		return err
 	}
 	mode := fs.FileMode(0o644)
-	if c.mode != nil {
-		mode = *c.mode
+	if c.chmod != nil {
+		mode = c.chmod(mode)
 	}
 	if err := c.dst.Lchown(dstRel, c.own.uid, c.own.gid); err != nil {
 		return err

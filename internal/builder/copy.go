@@ -141,9 +141,13 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	}
 	flags := fmt.Sprintf("chown=%s chmod=%s exclude=%q", req.Chown, req.Chmod, req.Exclude)
 	createdBy := strings.TrimSpace(req.Text)
+	if req.Link {
+		return j.linkedCopy(ctx, st, linkCopy{req: req, name: name, flags: flags, content: content, dest: dest,
+			createdBy: createdBy, sources: sources, excl: excl})
+	}
 	key := cache.Key(st.key, name, flags, strings.Join(req.SourcePaths, "\x00"), dest, content)
 	j.b.log.Debug("build: COPY hashed", "duration", time.Since(t0))
-	if j.cached(st, key) {
+	if j.cached(st, key) || j.sourceHit(st, key) {
 		return nil
 	}
 	w, err := j.b.mountLayers(st.layers, true)
@@ -160,11 +164,11 @@ func (j *job) copyStep(ctx context.Context, i int, st *state, req copyRequest) e
 	if err != nil {
 		return err
 	}
-	mode, err := parseChmod(req.Chmod)
+	chmod, err := parseChmod(req.Chmod)
 	if err != nil {
 		return err
 	}
-	cp := &copier{dst: root, own: own, mode: mode, excl: excl, add: req.Add, tmp: j.b.tmpDir()}
+	cp := &copier{dst: root, own: own, chmod: chmod, excl: excl, add: req.Add, tmp: j.b.tmpDir()}
 	if err := cp.copyAll(sources, dest, len(sources) > 1 || len(req.SourcePaths) > 1); err != nil {
 		return fmt.Errorf("%s failed: %w", name, err)
 	}

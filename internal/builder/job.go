@@ -36,6 +36,7 @@ type job struct {
 	total  int
 
 	results []*stageResult
+	sources []*cacheSource // --cache-from images
 }
 
 // state is a stage's image so far.
@@ -86,6 +87,7 @@ func (j *job) run(ctx context.Context) (string, error) {
 	}
 	j.total = step - 1
 	j.out.order = needed
+	j.openCacheSources(ctx)
 
 	// Every needed stage starts at once and waits for the stages it reads.
 	j.results = make([]*stageResult, n)
@@ -226,7 +228,7 @@ func (j *job) cached(st *state, key digest.Digest) bool {
 // set) on st, then the cache entry of key.
 func (j *job) commit(st *state, key digest.Digest, createdBy string, own *image.Layer) {
 	now := time.Now().UTC()
-	h := ocispec.History{Created: &now, CreatedBy: createdBy, EmptyLayer: own == nil}
+	h := ocispec.History{Created: &now, CreatedBy: createdBy, EmptyLayer: own == nil, Comment: stepMarker(key)}
 	st.img.History = append(st.img.History, h)
 	st.img.Created = &now
 	if own != nil {

@@ -45,7 +45,7 @@ func (j *job) runStep(ctx context.Context, i int, st *state, scope *dockerfile.S
 		args = script
 	}
 	key := cache.Key(st.key, createdBy, "network="+network, mounts.key)
-	if j.cached(st, key) {
+	if j.cached(st, key) || j.sourceHit(st, key) {
 		return nil
 	}
 	env := append(scope.Env(st.img.Config.Env), mounts.env...)
@@ -120,6 +120,7 @@ func (m *runMounts) release() {
 func (j *job) prepareMounts(ctx context.Context, i int, specs []*instructions.Mount) (*runMounts, error) {
 	rm := &runMounts{}
 	var keys []string
+	sshMounts := 0
 	ok := false
 	defer func() {
 		if !ok {
@@ -182,6 +183,15 @@ func (j *job) prepareMounts(ctx context.Context, i int, specs []*instructions.Mo
 			keys = append(keys, "bind:"+key+":"+m.Target)
 			// A writable bind gets an overlay whose writes are dropped.
 			rm.mounts = append(rm.mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
+		case instructions.MountTypeSSH:
+			mounted, key, err := j.sshMount(m, sshMounts, rm)
+			sshMounts++
+			if err != nil {
+				return nil, err
+			}
+			if mounted {
+				keys = append(keys, key)
+			}
 		default:
 			return nil, fmt.Errorf("RUN --mount=type=%s is not supported by berth", m.Type)
 		}

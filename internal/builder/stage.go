@@ -173,6 +173,9 @@ func (j *job) dispatch(ctx context.Context, i int, st *state, scope *dockerfile.
 		return nil
 	}
 	st.img = applied
+	if j.sourceHit(st, key) {
+		return nil
+	}
 	j.commit(st, key, createdBy, nil)
 	return nil
 }

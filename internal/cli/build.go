@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -57,9 +56,6 @@ func runBuild(c *Cli, cmd *cobra.Command, contextArg string, o *buildOptions) er
 	if o.progress == "quiet" {
 		o.quiet = true
 	}
-	if len(o.ssh) > 0 {
-		return errors.New("berth build: --ssh is not supported yet (see docs/COMPATIBILITY.md)")
-	}
 	for _, t := range o.tags {
 		if _, err := reference.ParseNormalizedNamed(t); err != nil {
 			return fmt.Errorf("invalid argument %q for \"-t, --tag\" flag: %v", t, err)
@@ -69,7 +65,11 @@ func runBuild(c *Cli, cmd *cobra.Command, contextArg string, o *buildOptions) er
 	if err != nil {
 		return err
 	}
-	body, dockerfile, err := buildContextStream(c, contextArg, o.file, secrets)
+	sshFwd, err := sshExtras(o.ssh, c.Host())
+	if err != nil {
+		return err
+	}
+	body, dockerfile, err := buildContextStream(c, contextArg, o.file, secrets, sshFwd...)
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,8 @@ type extraEntry struct {
 // buildContextStream returns the context tar to send and the Dockerfile's
 // name inside it. Secrets travel in the reserved buildcontext.SecretsDir,
 // which the daemon takes out before anything else reads the context.
-func buildContextStream(c *Cli, contextArg, file string, secrets map[string][]byte) (io.ReadCloser, string, error) {
-	var extras []extraEntry
+func buildContextStream(c *Cli, contextArg, file string, secrets map[string][]byte, more ...extraEntry) (io.ReadCloser, string, error) {
+	extras := append([]extraEntry{}, more...)
 	for id, data := range secrets {
 		extras = append(extras, extraEntry{name: buildcontext.SecretsDir + "/" + id, data: data, mode: 0o400})
 	}
@@ -173,7 +173,7 @@ func withExtras(rc io.ReadCloser, extras []extraEntry) io.ReadCloser {
 			if err != nil {
 				break
 			}
-			if strings.HasPrefix(strings.TrimPrefix(h.Name, "./"), buildcontext.SecretsDir) {
+			if name := strings.TrimPrefix(h.Name, "./"); strings.HasPrefix(name, buildcontext.SecretsDir) || strings.HasPrefix(name, buildcontext.SSHDir) {
 				continue // the context cannot smuggle in secrets of its own
 			}
 			if err = tw.WriteHeader(h); err == nil {

@@ -31,6 +31,8 @@ type Context struct {
 	DockerfileName string
 	// Secrets maps secret ids to files outside Dir.
 	Secrets map[string]string
+	// SSH maps --ssh ids to what the client forwards (see SSHDir).
+	SSH map[string]SSHSource
 	// Hashes are the sha256 (hex) of the regular files as unpacked, by
 	// path relative to Dir.
 	Hashes map[string]string
@@ -70,6 +72,9 @@ func Open(r io.Reader, tmpRoot, dockerfile string) (*Context, error) {
 		return nil, fmt.Errorf("unpack build context: %w", err)
 	}
 	if err := c.takeSecrets(); err != nil {
+		return nil, err
+	}
+	if err := c.takeSSH(); err != nil {
 		return nil, err
 	}
 	name := filepath.Clean("/" + dockerfile)[1:]
