@@ -4,6 +4,7 @@
 package logwriter
 
 import (
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 )
@@ -56,6 +57,10 @@ func AppendJSONString(buf, s []byte) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8 // the common case: eight bytes that need no escaping
+			continue
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if plainASCII[b] {
 				i++
@@ -71,6 +76,10 @@ func AppendJSONString(buf, s []byte) []byte {
 				buf = append(buf, '\\', 'r')
 			case '\t':
 				buf = append(buf, '\\', 't')
+			case '\b': // as encoding/json since Go 1.22 (Docker's builds)
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
 			default:
 				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			}
@@ -97,4 +106,24 @@ func AppendJSONString(buf, s []byte) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
+}
+
+// SWAR constants: a byte repeated in every lane, and each lane's high bit.
+const lanes, highBits = 0x0101010101010101, 0x8080808080808080
+
+// plainWord reports whether none of the 8 bytes in x needs escaping: all are
+// ASCII, none is a control character, '"', '\\', '<', '>' or '&'.
+func plainWord(x uint64) bool {
+	return (x|hasLess(x, 0x20)|hasByte(x, '"')|hasByte(x, '\\')|
+		hasByte(x, '<')|hasByte(x, '>')|hasByte(x, '&'))&highBits == 0
+}
+
+// hasLess sets the high bit of a lane if some byte of x is below n
+// (exact for "any", n <= 128, given no lane has its high bit set).
+func hasLess(x uint64, n byte) uint64 { return (x - lanes*uint64(n)) &^ x }
+
+// hasByte sets the high bit of a lane if some byte of x equals b.
+func hasByte(x uint64, b byte) uint64 {
+	v := x ^ (lanes * uint64(b))
+	return (v - lanes) &^ v
 }

@@ -1,0 +1,35 @@
+package logwriter
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkStreamWrite encodes 64 KiB reads of 100-byte lines, as the shim
+// does for a chatty container, into a log file in the temp dir.
+func BenchmarkStreamWrite(b *testing.B) {
+	line := append(bytes.Repeat([]byte("a"), 99), '\n')
+	chunk := bytes.Repeat(line, 64<<10/len(line))
+	w, err := NewWriter(filepath.Join(b.TempDir(), "log"), 0, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	s := w.Stream("stdout")
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Write(chunk)
+	}
+}
+
+// BenchmarkAppendJSONString is the quoting of one plain 100-byte line.
+func BenchmarkAppendJSONString(b *testing.B) {
+	line := append(bytes.Repeat([]byte("a"), 99), '\n')
+	buf := make([]byte, 0, 256)
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		buf = AppendJSONString(buf[:0], line)
+	}
+}
