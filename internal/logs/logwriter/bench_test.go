@@ -33,3 +33,19 @@ func BenchmarkAppendJSONString(b *testing.B) {
 		buf = AppendJSONString(buf[:0], line)
 	}
 }
+
+// BenchmarkAppendEntries encodes a 64 KiB read of 100-byte lines without
+// the file, the shim's user-space share of a chatty container.
+func BenchmarkAppendEntries(b *testing.B) {
+	line := append(bytes.Repeat([]byte("a"), 99), '\n')
+	chunk := bytes.Repeat(line, 64<<10/len(line))
+	ts := []byte("2026-11-23T22:10:00.123456789Z")
+	buf := make([]byte, 0, 128<<10)
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		buf = buf[:0]
+		for p := chunk; len(p) > 0; p = p[len(line):] {
+			buf = appendEntryTS(buf, "stdout", p[:len(line)], ts)
+		}
+	}
+}

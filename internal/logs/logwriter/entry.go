@@ -57,9 +57,20 @@ func AppendJSONString(buf, s []byte) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8 // the common case: eight bytes that need no escaping
-			continue
+		// The common case: skip eight bytes at a time while none needs
+		// escaping: no byte is a control character, '"', '\\\\', '<', '>', '&' or
+		// non-ASCII (SWAR: a lane's high bit marks a match; written out inline).
+		for i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(s[i:])
+			q, bs, lt := x^(lanes*'"'), x^(lanes*'\\'), x^(lanes*'<')
+			gt, amp := x^(lanes*'>'), x^(lanes*'&')
+			if (x|(x-lanes*0x20)&^x|(q-lanes)&^q|(bs-lanes)&^bs|(lt-lanes)&^lt|(gt-lanes)&^gt|(amp-lanes)&^amp)&highBits != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
 		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if plainASCII[b] {
@@ -110,20 +121,3 @@ func AppendJSONString(buf, s []byte) []byte {
 
 // SWAR constants: a byte repeated in every lane, and each lane's high bit.
 const lanes, highBits = 0x0101010101010101, 0x8080808080808080
-
-// plainWord reports whether none of the 8 bytes in x needs escaping: all are
-// ASCII, none is a control character, '"', '\\', '<', '>' or '&'.
-func plainWord(x uint64) bool {
-	return (x|hasLess(x, 0x20)|hasByte(x, '"')|hasByte(x, '\\')|
-		hasByte(x, '<')|hasByte(x, '>')|hasByte(x, '&'))&highBits == 0
-}
-
-// hasLess sets the high bit of a lane if some byte of x is below n
-// (exact for "any", n <= 128, given no lane has its high bit set).
-func hasLess(x uint64, n byte) uint64 { return (x - lanes*uint64(n)) &^ x }
-
-// hasByte sets the high bit of a lane if some byte of x equals b.
-func hasByte(x uint64, b byte) uint64 {
-	v := x ^ (lanes * uint64(b))
-	return (v - lanes) &^ v
-}
