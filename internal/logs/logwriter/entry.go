@@ -58,7 +58,7 @@ func AppendJSONString(buf, s []byte) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// The common case: skip eight bytes at a time while none needs
-		// escaping: no byte is a control character, '"', '\\\\', '<', '>', '&' or
+		// escaping: no byte is a control character, '"', '\\', '<', '>', '&' or
 		// non-ASCII (SWAR: a lane's high bit marks a match; written out inline).
 		for i+8 <= len(s) {
 			x := binary.LittleEndian.Uint64(s[i:])
