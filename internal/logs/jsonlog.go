@@ -46,6 +46,10 @@ type decoder struct {
 }
 
 func (d *decoder) decode(data []byte, m *Message) error {
+	*m = Message{Line: m.Line[:0]}
+	if d.decodeWriterShape(data, m) {
+		return nil
+	}
 	if err := d.decodeFast(data, m); err == nil {
 		return nil
 	}
