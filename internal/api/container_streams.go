@@ -47,7 +47,7 @@ func logsOptions(r *http.Request) (LogsOptions, error) {
 
 // appendLogLine appends the line as dockerd prints it: timestamp, then
 // the --details attributes, then the text.
-func appendLogLine(dst []byte, m LogMessage, opts LogsOptions) []byte {
+func appendLogLine(dst []byte, m *LogMessage, opts *LogsOptions) []byte {
 	if opts.Timestamps {
 		dst = m.Time.UTC().AppendFormat(dst, rfc3339NanoFixed)
 		dst = append(dst, ' ')
@@ -100,9 +100,9 @@ func (s *Server) containerLogs(w *respWriter, r *http.Request) error {
 	var frames *logFramer
 	emit := func(m LogMessage) error {
 		if frames == nil {
-			frames = newLogFramer(w, mux)
+			frames = newLogFramer(w, mux, opts)
 		}
-		if err := frames.add(m, opts); err != nil {
+		if err := frames.add(&m); err != nil {
 			return err
 		}
 		if opts.Follow {

@@ -19,17 +19,18 @@ const logFlushSize = 128 << 10
 type logFramer struct {
 	w          io.Writer
 	mux        bool
+	opts       LogsOptions
 	buf        []byte
 	frameStart int // offset in buf of the open frame's header, -1 if none
 	stream     stdcopy.StdType
 }
 
-func newLogFramer(w io.Writer, mux bool) *logFramer {
-	return &logFramer{w: w, mux: mux, frameStart: -1}
+func newLogFramer(w io.Writer, mux bool, opts LogsOptions) *logFramer {
+	return &logFramer{w: w, mux: mux, opts: opts, frameStart: -1}
 }
 
 // add appends one log line; it is written once enough has gathered.
-func (f *logFramer) add(m LogMessage, opts LogsOptions) error {
+func (f *logFramer) add(m *LogMessage) error {
 	if f.mux {
 		stream := stdcopy.Stdout
 		if m.Stream == "stderr" {
@@ -41,7 +42,7 @@ func (f *logFramer) add(m LogMessage, opts LogsOptions) error {
 			f.buf = append(f.buf, byte(stream), 0, 0, 0, 0, 0, 0, 0)
 		}
 	}
-	f.buf = appendLogLine(f.buf, m, opts)
+	f.buf = appendLogLine(f.buf, m, &f.opts)
 	if len(f.buf) >= logFlushSize {
 		return f.flush()
 	}

@@ -14,7 +14,7 @@ import (
 // and stdcopy gets back every line in order on the right stream.
 func TestLogFramerMergesLinesOfAStream(t *testing.T) {
 	var wire bytes.Buffer
-	f := newLogFramer(&wire, true)
+	f := newLogFramer(&wire, true, LogsOptions{})
 	lines := []LogMessage{
 		{Stream: "stdout", Line: []byte("a\n")},
 		{Stream: "stdout", Line: []byte("b\n")},
@@ -22,7 +22,7 @@ func TestLogFramerMergesLinesOfAStream(t *testing.T) {
 		{Stream: "stdout", Line: []byte("c")},
 	}
 	for _, m := range lines {
-		if err := f.add(m, LogsOptions{}); err != nil {
+		if err := f.add(&m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,11 +52,11 @@ func TestLogFramerMergesLinesOfAStream(t *testing.T) {
 // a TTY log is raw bytes.
 func TestLogFramerFlushesBigLogsAndRawTTY(t *testing.T) {
 	counter := &countingWriter{}
-	f := newLogFramer(counter, true)
+	f := newLogFramer(counter, true, LogsOptions{Timestamps: true})
 	ts := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	line := []byte(strings.Repeat("x", 99) + "\n")
 	for range 10000 {
-		f.add(LogMessage{Stream: "stdout", Line: line, Time: ts}, LogsOptions{Timestamps: true})
+		f.add(&LogMessage{Stream: "stdout", Line: line, Time: ts})
 	}
 	f.flush()
 	if counter.writes > 10000*131/logFlushSize+1 {
@@ -72,8 +72,8 @@ func TestLogFramerFlushesBigLogsAndRawTTY(t *testing.T) {
 	}
 
 	var raw bytes.Buffer
-	f = newLogFramer(&raw, false)
-	f.add(LogMessage{Stream: "stdout", Line: []byte("tty\r\n")}, LogsOptions{})
+	f = newLogFramer(&raw, false, LogsOptions{})
+	f.add(&LogMessage{Stream: "stdout", Line: []byte("tty\r\n")})
 	f.flush()
 	if raw.String() != "tty\r\n" {
 		t.Fatalf("tty log %q", raw.String())
