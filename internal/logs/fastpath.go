@@ -10,6 +10,9 @@ import (
 //
 //	{"log":"<escaped text>","stream":"stdout","time":"<RFC 3339 UTC>"}
 //
+// timeLengths are the lengths an RFC 3339 time can have, likeliest first.
+var timeLengths = [...]int{30, 29, 28, 27, 26, 25, 24, 23, 22, 20, 31, 32, 33, 34, 35}
+
 // decodeWriterShape takes it apart from both ends without scanning the text
 // for its closing quote: the time and stream are at fixed places before the
 // final `"}`. Entries of any other shape report false and take the general
@@ -20,14 +23,21 @@ func (d *decoder) decodeWriterShape(data []byte, m *Message) bool {
 	if len(data) < len(head)+len(tail) || string(data[:len(head)]) != head || string(data[len(data)-len(tail):]) != tail {
 		return false
 	}
-	// The time is short: look for its key near the end only.
-	from := max(len(head), len(data)-len(tail)-40-len(timeKey))
-	k := bytes.LastIndex(data[from:len(data)-len(tail)], []byte(timeKey))
-	if k < 0 {
+	// The time (20 to 35 bytes, no quote) is opened by the `":"` that ends
+	// its key; the writer's nanosecond times are 30 bytes or a little less.
+	end := len(data) - len(tail)
+	q := -1
+	for _, n := range timeLengths {
+		if p := end - n - 1; p >= 2 && data[p] == '"' && data[p-1] == ':' && data[p-2] == '"' {
+			q = p
+			break
+		}
+	}
+	k := q + 1 - len(timeKey)
+	if q < 0 || k < len(head) || string(data[k:q+1]) != timeKey {
 		return false
 	}
-	k += from
-	ts := data[k+len(timeKey) : len(data)-len(tail)]
+	ts := data[q+1 : end]
 	rest := data[len(head):k]
 	var raw []byte
 	switch {
