@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/berth-dev/berth/internal/logs/logwriter"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,25 +27,35 @@ const coalesceDelay, streamingGap = time.Millisecond, 2 * time.Millisecond
 // containers are quiet most of the time.
 const releaseIdle = 2 * time.Second
 
-// outBuffer is the frame header + read buffer. It is mmapped, not taken from
-// the Go heap, so that madvise can return its pages when output is quiet
-// (the shim's heap is never collected: it allocates too little for a GC).
+// outBuffer is the frame header + read buffer, followed by the json-file
+// writer's buffer. It is mmapped, not taken from the Go heap, so that
+// madvise can return its pages when output is quiet (the shim's heap is
+// never collected: it allocates too little for a GC).
 type outBuffer struct {
 	mem   []byte
 	dirty bool // pages may be resident
 }
 
-func (b *outBuffer) get() []byte {
+const frameSize = 8 + readChunk
+
+// get returns the frame buffer; fresh reports the first call, when the
+// log part (logPart) is ready to be handed to the log writer.
+func (b *outBuffer) get() (frame []byte, fresh bool) {
 	if b.mem == nil {
-		mem, err := unix.Mmap(-1, 0, 8+readChunk, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		size := frameSize + logwriter.BufferSize
+		mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 		if err != nil {
-			mem = make([]byte, 8+readChunk) // not releasable, but works
+			mem = make([]byte, size) // not releasable, but works
 		}
-		b.mem = mem
+		b.mem, fresh = mem, true
 	}
 	b.dirty = true
-	return b.mem
+	return b.mem[:frameSize:frameSize], fresh
 }
+
+// logPart is the json-file writer's share of the mapping (empty between
+// two reads: every read ends with its entries written to the file).
+func (b *outBuffer) logPart() []byte { return b.mem[frameSize:] }
 
 // release drops the buffer's pages; the next get sees zeroed memory.
 func (b *outBuffer) release() {

@@ -31,7 +31,10 @@ func (s *shim) addOutput(fd int, stream byte, name string) {
 // clients. The chunk is read just after an 8-byte frame header so that it
 // goes to a multiplexed client in one write, without copying.
 func (s *shim) readOutput(o *output) {
-	frame := s.outbuf.get()
+	frame, fresh := s.outbuf.get()
+	if fresh && s.log != nil {
+		s.log.UseBuffer(s.outbuf.logPart())
+	}
 	n, err := unix.Read(o.fd, frame[8:])
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return

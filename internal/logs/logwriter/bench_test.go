@@ -10,7 +10,7 @@ import (
 // does for a chatty container, into a log file in the temp dir.
 func BenchmarkStreamWrite(b *testing.B) {
 	line := append(bytes.Repeat([]byte("a"), 99), '\n')
-	chunk := bytes.Repeat(line, 64<<10/len(line))
+	chunk := bytes.Repeat(line, 256<<10/len(line)) // one read of the shim
 	w, err := NewWriter(filepath.Join(b.TempDir(), "log"), 0, 1)
 	if err != nil {
 		b.Fatal(err)
