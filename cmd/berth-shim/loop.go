@@ -44,7 +44,8 @@ type loop struct {
 	stdinFrom    *conn  // whose input is pending (its reading is paused)
 	inbuf        [4 << 10]byte
 	outbuf       outBuffer // frame header + one read of output
-	streaming    bool      // the last read came soon after the one before
+	streaming    bool      // the last read came soon after the one before, same stream
+	lastStream   byte      // the stream of the last read
 }
 
 // reapSweep bounds how long an orphan (reparented to us, the subreaper)

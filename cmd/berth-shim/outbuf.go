@@ -66,11 +66,14 @@ func (b *outBuffer) release() {
 	}
 }
 
-// noteRead records a read of n bytes and whether output is streaming.
-func (s *shim) noteRead(n int) {
+// noteRead records a read of n bytes from stream and whether output is
+// streaming. Only one stream's run of reads counts: when stdout and stderr
+// take turns, reading each as it comes keeps their lines in the order they
+// were written.
+func (s *shim) noteRead(stream byte, n int) {
 	now := time.Now()
-	s.streaming = n < readChunk && now.Sub(s.lastData) < streamingGap
-	s.lastData = now
+	s.streaming = n < readChunk && now.Sub(s.lastData) < streamingGap && stream == s.lastStream
+	s.lastData, s.lastStream = now, stream
 }
 
 // coalesce waits a moment before the next read while output streams.

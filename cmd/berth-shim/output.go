@@ -44,7 +44,7 @@ func (s *shim) readOutput(o *output) {
 		s.closeOutput(o)
 		return
 	}
-	s.noteRead(n)
+	s.noteRead(o.stream, n)
 	if o.log != nil {
 		o.log.Write(frame[8 : 8+n])
 	}
