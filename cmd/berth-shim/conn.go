@@ -136,8 +136,12 @@ func (s *shim) start() error {
 	if s.initExited {
 		return errString("container has exited")
 	}
-	if err := s.runRuntime(s.nullStdio(), "start", s.cfg.ID); err != nil {
+	if done, err := s.startViaExecFifo(); err != nil {
 		return err
+	} else if !done {
+		if err := s.runRuntime(s.nullStdio(), "start", s.cfg.ID); err != nil {
+			return err
+		}
 	}
 	s.started = true
 	return nil

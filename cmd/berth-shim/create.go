@@ -71,7 +71,7 @@ func pipe(output bool) (r, w int, err error) {
 	if output {
 		ours = p[0]
 		// A larger pipe lets a chatty container run ahead of the shim.
-		unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, 256<<10)
+		unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, outputPipeSize)
 	}
 	if err := unix.SetNonblock(ours, true); err != nil {
 		unix.Close(p[0])

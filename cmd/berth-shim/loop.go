@@ -43,7 +43,9 @@ type loop struct {
 	stdinPending []byte // input the container has not taken yet
 	stdinFrom    *conn  // whose input is pending (its reading is paused)
 	inbuf        [4 << 10]byte
-	outbuf       []byte // frame header + one read of output, allocated on first output
+	outbuf       outBuffer // frame header + one read of output
+	streaming    bool      // the last read came soon after the one before, same stream
+	lastStream   byte      // the stream of the last read
 }
 
 // reapSweep bounds how long an orphan (reparented to us, the subreaper)
@@ -132,8 +134,14 @@ func (s *shim) serve() {
 		timeout := int(reapSweep / time.Millisecond)
 		if s.initExited {
 			timeout = int(drainTick / time.Millisecond)
+		} else if s.outbuf.dirty {
+			timeout = int(releaseIdle / time.Millisecond)
 		}
+		s.coalesce()
 		n, err := unix.EpollWait(s.epfd, s.events[:], timeout)
+		if n == 0 && err == nil {
+			s.outbuf.release() // quiet for a while
+		}
 		if err != nil && err != unix.EINTR {
 			n = 0
 			time.Sleep(drainTick) // cannot happen with a valid epfd; do not spin

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/berth-dev/berth/internal/logs/logwriter"
 	"golang.org/x/sys/unix"
 )
@@ -12,10 +10,6 @@ const (
 	streamStdout = 1
 	streamStderr = 2
 )
-
-// readChunk is how much output one read takes: large reads keep the
-// per-byte cost of a chatty container low.
-const readChunk = 64 << 10
 
 // output is one of the container's output streams (a pipe, or the PTY master).
 type output struct {
@@ -37,10 +31,10 @@ func (s *shim) addOutput(fd int, stream byte, name string) {
 // clients. The chunk is read just after an 8-byte frame header so that it
 // goes to a multiplexed client in one write, without copying.
 func (s *shim) readOutput(o *output) {
-	if s.outbuf == nil {
-		s.outbuf = make([]byte, 8+readChunk)
+	frame, fresh := s.outbuf.get()
+	if fresh && s.log != nil {
+		s.log.UseBuffer(s.outbuf.logPart())
 	}
-	frame := s.outbuf
 	n, err := unix.Read(o.fd, frame[8:])
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
@@ -50,7 +44,7 @@ func (s *shim) readOutput(o *output) {
 		s.closeOutput(o)
 		return
 	}
-	s.lastData = time.Now()
+	s.noteRead(o.stream, n)
 	if o.log != nil {
 		o.log.Write(frame[8 : 8+n])
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/berth-dev/berth/internal/shimproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +27,7 @@ func (s *shim) runRuntime(stdio [3]uintptr, sub ...string) error {
 	argv = append(argv, "--log", logPath, "--log-format", "json")
 	argv = append(argv, sub...)
 	pid, err := syscall.ForkExec(s.cfg.Runtime, argv, &syscall.ProcAttr{
-		Env:   os.Environ(),
+		Env:   shimproto.WithoutShimRuntimeEnv(os.Environ()),
 		Files: stdio[:],
 	})
 	if err != nil {

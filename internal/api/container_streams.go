@@ -3,8 +3,6 @@
 package api
 
 import (
-	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -49,7 +47,7 @@ func logsOptions(r *http.Request) (LogsOptions, error) {
 
 // appendLogLine appends the line as dockerd prints it: timestamp, then
 // the --details attributes, then the text.
-func appendLogLine(dst []byte, m LogMessage, opts LogsOptions) []byte {
+func appendLogLine(dst []byte, m *LogMessage, opts *LogsOptions) []byte {
 	if opts.Timestamps {
 		dst = m.Time.UTC().AppendFormat(dst, rfc3339NanoFixed)
 		dst = append(dst, ' ')
@@ -96,29 +94,19 @@ func (s *Server) containerLogs(w *respWriter, r *http.Request) error {
 		w.Flush()
 		return nil
 	}
-	// One reused buffer per request and a 64 KiB writer: a big log is
-	// millions of short lines, and per-line allocations and small writes
-	// would dominate.
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var buf []byte
+	// One reused buffer per request, lines of a stream merged into big
+	// frames: a big log is millions of short lines, and per-line
+	// allocations, frames and writes would dominate.
+	var frames *logFramer
 	emit := func(m LogMessage) error {
-		buf = buf[:0]
-		if mux {
-			buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
+		if frames == nil {
+			frames = newLogFramer(w, mux, opts)
 		}
-		buf = appendLogLine(buf, m, opts)
-		if mux {
-			buf[0] = byte(stdcopy.Stdout)
-			if m.Stream == "stderr" {
-				buf[0] = byte(stdcopy.Stderr)
-			}
-			binary.BigEndian.PutUint32(buf[4:8], uint32(len(buf)-8))
-		}
-		if _, err := bw.Write(buf); err != nil {
+		if err := frames.add(&m); err != nil {
 			return err
 		}
 		if opts.Follow {
-			if err := bw.Flush(); err != nil {
+			if err := frames.flush(); err != nil {
 				return err
 			}
 			w.Flush()
@@ -126,7 +114,9 @@ func (s *Server) containerLogs(w *respWriter, r *http.Request) error {
 		return nil
 	}
 	err = s.backend.ContainerLogs(r.Context(), r.PathValue("name"), opts, start, emit)
-	bw.Flush()
+	if frames != nil {
+		frames.flush()
+	}
 	if err != nil && w.started() && mux {
 		w.Write(frame(stdcopy.Systemerr, []byte(fmt.Sprintf("Error grabbing logs: %v\n", err))))
 	}

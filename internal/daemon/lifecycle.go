@@ -295,7 +295,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		c.Mu.Unlock()
 		return errdefs.Conflict("unable to remove filesystem for %s: %v", c.ID, err)
 	}
-	d.runtimeFor(c).Delete(context.Background(), c.ID, true)
+	d.runtimeFor(c).DeleteIfPresent(c.ID) // usually the shim did it already
 	os.RemoveAll(bundle)
 	if err := d.containers.Delete(c); err != nil && !errors.Is(err, os.ErrNotExist) {
 		c.Mu.Unlock()

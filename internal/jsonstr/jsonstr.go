@@ -4,35 +4,45 @@
 package jsonstr
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 )
 
-// Scan returns the raw (still escaped) content of the string at b[0].
+// Scan returns the raw (still escaped) content of the string at b[0]. It
+// jumps from quote to quote (bytes.IndexByte is vectorized): a quote ends
+// the string unless an odd run of backslashes precedes it.
 func Scan(b []byte) ([]byte, int, bool) {
 	if len(b) == 0 || b[0] != '"' {
 		return nil, 0, false
 	}
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return b[1:i], i + 1, true
+	for i := 1; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return nil, 0, false
 		}
+		q := i + j
+		k := q - 1
+		for k >= 1 && b[k] == '\\' {
+			k--
+		}
+		if (q-1-k)%2 == 0 {
+			return b[1:q], q + 1, true
+		}
+		i = q + 1
 	}
-	return nil, 0, false
 }
 
-// Unquote decodes JSON string escapes of raw into dst.
+// Unquote decodes JSON string escapes of raw into dst, copying the runs
+// between escapes whole.
 func Unquote(raw, dst []byte) ([]byte, bool) {
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
+		j := bytes.IndexByte(raw[i:], '\\')
+		if j < 0 {
+			return append(dst, raw[i:]...), true
 		}
-		i++
+		dst = append(dst, raw[i:i+j]...)
+		i += j + 1
 		if i >= len(raw) {
 			return nil, false
 		}

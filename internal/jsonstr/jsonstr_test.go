@@ -2,6 +2,7 @@ package jsonstr
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +29,20 @@ func TestUnquoteMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, _, ok := Scan([]byte(`"unterminated`)); ok {
 		t.Error("Scan accepted an unterminated string")
+	}
+}
+
+// Scan finds the closing quote after runs of backslashes of every parity.
+func TestScanBackslashRuns(t *testing.T) {
+	for n := 0; n < 6; n++ {
+		s := "a" + strings.Repeat(`\`, n) + `"b` + strings.Repeat(`\`, n)
+		enc, _ := json.Marshal(s)
+		raw, m, ok := Scan(append(enc, `,"next"`...))
+		if !ok || m != len(enc) {
+			t.Fatalf("Scan(%s) = %q, %d, %v", enc, raw, m, ok)
+		}
+		if got, ok := Unquote(raw, nil); !ok || string(got) != s {
+			t.Errorf("Unquote(%s) = %q; want %q", raw, got, s)
+		}
 	}
 }

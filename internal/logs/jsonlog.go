@@ -30,10 +30,27 @@ func appendJSONString(buf, s []byte) []byte { return logwriter.AppendJSONString(
 
 var errUnusual = errors.New("unusual entry")
 
-// decodeEntry parses one entry. The fast path knows the three fields Docker
-// writes in its order; anything else goes through encoding/json.
+// decodeEntry parses one entry into m, reusing m.Line's memory. The fast
+// path knows the three fields Docker writes in its order; anything else goes
+// through encoding/json.
 func decodeEntry(data []byte, m *Message) error {
-	if err := decodeFast(data, m); err == nil {
+	return (&decoder{}).decode(data, m)
+}
+
+// decoder decodes the entries of one read. It remembers the last time
+// string: the shim stamps all lines of one read with the same time, so most
+// entries repeat their predecessor's.
+type decoder struct {
+	lastTS   []byte
+	lastTime time.Time
+}
+
+func (d *decoder) decode(data []byte, m *Message) error {
+	*m = Message{Line: m.Line[:0]}
+	if d.decodeWriterShape(data, m) {
+		return nil
+	}
+	if err := d.decodeFast(data, m); err == nil {
 		return nil
 	}
 	var e struct {
@@ -50,8 +67,10 @@ func decodeEntry(data []byte, m *Message) error {
 }
 
 // decodeFast handles `{"log":"...","stream":"...","time":"..."}`, each field optional.
-func decodeFast(data []byte, m *Message) error {
-	*m = Message{}
+func decodeFast(data []byte, m *Message) error { return (&decoder{}).decodeFast(data, m) }
+
+func (d *decoder) decodeFast(data []byte, m *Message) error {
+	*m = Message{Line: m.Line[:0]}
 	p := 0
 	if len(data) < 2 || data[0] != '{' {
 		return errUnusual
@@ -97,6 +116,10 @@ func decodeFast(data []byte, m *Message) error {
 				m.Stream = string(val)
 			}
 		case "time":
+			if string(val) == string(d.lastTS) && len(val) > 0 {
+				m.Time = d.lastTime
+				continue
+			}
 			t, ok := parseUTCTime(val)
 			if !ok {
 				var err error
@@ -105,6 +128,7 @@ func decodeFast(data []byte, m *Message) error {
 				}
 			}
 			m.Time = t
+			d.lastTS, d.lastTime = append(d.lastTS[:0], val...), t
 		default:
 			return errUnusual
 		}

@@ -16,6 +16,7 @@ func readAll(t *testing.T, path string, cfg ReadConfig) []Message {
 	t.Helper()
 	var out []Message
 	err := Read(context.Background(), path, cfg, func(m Message) error {
+		m.Line = bytes.Clone(m.Line) // only valid during the call
 		out = append(out, m)
 		return nil
 	})

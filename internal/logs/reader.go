@@ -2,7 +2,6 @@ package logs
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -22,6 +21,9 @@ type ReadConfig struct {
 	// after reading what remains.
 	Done <-chan struct{}
 }
+
+// readBuffer is how much of the log one read takes.
+const readBuffer = 256 << 10
 
 // pollInterval is how often a follower checks for new data and rotation.
 const pollInterval = 50 * time.Millisecond
@@ -46,7 +48,7 @@ func Read(ctx context.Context, path string, cfg ReadConfig, emit func(Message) e
 			return err
 		}
 	}
-	r := &entryReader{cfg: cfg, emit: emit, br: bufio.NewReaderSize(nil, 64<<10)}
+	r := &entryReader{cfg: cfg, emit: emit, br: bufio.NewReaderSize(nil, readBuffer)}
 	for i := start; i < len(files); i++ {
 		off := int64(0)
 		if i == start {
@@ -154,6 +156,8 @@ type entryReader struct {
 	f       *os.File
 	off     int64  // offset of the first byte not yet consumed into a complete entry
 	partial []byte // bytes of an entry not yet terminated by '\n'
+	dec     decoder
+	msg     Message
 }
 
 func (r *entryReader) reset(f *os.File, off int64) error {
@@ -195,12 +199,14 @@ func (r *entryReader) drain() error {
 }
 
 func (r *entryReader) handle(entry []byte) error {
-	entry = bytes.TrimRight(entry, "\r\n")
+	for n := len(entry); n > 0 && (entry[n-1] == '\n' || entry[n-1] == '\r'); n-- {
+		entry = entry[:n-1]
+	}
 	if len(entry) == 0 {
 		return nil
 	}
-	var m Message
-	if err := decodeEntry(entry, &m); err != nil {
+	m := &r.msg // reused: no allocation per entry
+	if err := r.dec.decode(entry, m); err != nil {
 		return nil // a torn or foreign line: skip it as Docker does
 	}
 	if !r.cfg.Since.IsZero() && m.Time.Before(r.cfg.Since) {
@@ -209,7 +215,7 @@ func (r *entryReader) handle(entry []byte) error {
 	if !r.cfg.Until.IsZero() && m.Time.After(r.cfg.Until) {
 		return errStop
 	}
-	return r.emit(m)
+	return r.emit(*m)
 }
 
 // follow keeps reading path as it grows, across rotation, until ctx ends

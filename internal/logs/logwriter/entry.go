@@ -4,6 +4,7 @@
 package logwriter
 
 import (
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 )
@@ -56,6 +57,21 @@ func AppendJSONString(buf, s []byte) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// The common case: skip eight bytes at a time while none needs
+		// escaping: no byte is a control character, '"', '\\', '<', '>', '&' or
+		// non-ASCII (SWAR: a lane's high bit marks a match; written out inline).
+		for i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(s[i:])
+			q, bs, lt := x^(lanes*'"'), x^(lanes*'\\'), x^(lanes*'<')
+			gt, amp := x^(lanes*'>'), x^(lanes*'&')
+			if (x|(x-lanes*0x20)&^x|(q-lanes)&^q|(bs-lanes)&^bs|(lt-lanes)&^lt|(gt-lanes)&^gt|(amp-lanes)&^amp)&highBits != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if plainASCII[b] {
 				i++
@@ -71,6 +87,10 @@ func AppendJSONString(buf, s []byte) []byte {
 				buf = append(buf, '\\', 'r')
 			case '\t':
 				buf = append(buf, '\\', 't')
+			case '\b': // as encoding/json since Go 1.22 (Docker's builds)
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
 			default:
 				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			}
@@ -98,3 +118,6 @@ func AppendJSONString(buf, s []byte) []byte {
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
+
+// SWAR constants: a byte repeated in every lane, and each lane's high bit.
+const lanes, highBits = 0x0101010101010101, 0x8080808080808080
