@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"fmt"
+	"context"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -25,30 +25,11 @@ func newBuilderPruneCommand(c *Cli) *cobra.Command {
 			if all {
 				warning = "WARNING! This will remove all build cache."
 			}
-			if !force && !confirm(c, warning) {
-				return nil
-			}
-			f, err := parseFilters(filters)
-			if err != nil {
-				return err
-			}
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
-			res, err := api.BuildCachePrune(cmd.Context(), client.BuildCachePruneOptions{All: all, Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.CachesDeleted) > 0 {
-				fmt.Fprintln(c.out, "Deleted build cache objects:")
-				for _, id := range res.Report.CachesDeleted {
-					fmt.Fprintln(c.out, id)
-				}
-				fmt.Fprintln(c.out)
-			}
-			fmt.Fprintf(c.out, "Total reclaimed space: %s\n", humanSize(int64(res.Report.SpaceReclaimed)))
-			return nil
+			return runPrune(c, cmd, force, warning, filters, "Deleted build cache objects:", true,
+				func(ctx context.Context, api *client.Client, f client.Filters) ([]string, uint64, error) {
+					res, err := api.BuildCachePrune(ctx, client.BuildCachePruneOptions{All: all, Filters: f})
+					return res.Report.CachesDeleted, res.Report.SpaceReclaimed, err
+				})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")

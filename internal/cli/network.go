@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -257,28 +258,11 @@ func newNetworkPruneCommand(c *Cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "prune [OPTIONS]", Short: "Remove all unused networks", Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !force && !confirm(c, "WARNING! This will remove all custom networks not used by at least one container.") {
-				return nil
-			}
-			f, err := parseFilters(filters)
-			if err != nil {
-				return err
-			}
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
-			res, err := api.NetworkPrune(cmd.Context(), client.NetworkPruneOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.NetworksDeleted) > 0 {
-				fmt.Fprintln(c.out, "Deleted Networks:")
-				for _, n := range res.Report.NetworksDeleted {
-					fmt.Fprintln(c.out, n)
-				}
-			}
-			return nil
+			return runPrune(c, cmd, force, "WARNING! This will remove all custom networks not used by at least one container.", filters, "Deleted Networks:", false,
+				func(ctx context.Context, api *client.Client, f client.Filters) ([]string, uint64, error) {
+					res, err := api.NetworkPrune(ctx, client.NetworkPruneOptions{Filters: f})
+					return res.Report.NetworksDeleted, 0, err
+				})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,30 +217,11 @@ func newVolumePruneCommand(c *Cli) *cobra.Command {
 			if all {
 				warning = "WARNING! This will remove all local volumes not used by at least one container."
 			}
-			if !force && !confirm(c, warning) {
-				return nil
-			}
-			f, err := parseFilters(filters)
-			if err != nil {
-				return err
-			}
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
-			res, err := api.VolumePrune(cmd.Context(), client.VolumePruneOptions{All: all, Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.VolumesDeleted) > 0 {
-				fmt.Fprintln(c.out, "Deleted Volumes:")
-				for _, n := range res.Report.VolumesDeleted {
-					fmt.Fprintln(c.out, n)
-				}
-				fmt.Fprintln(c.out)
-			}
-			fmt.Fprintf(c.out, "Total reclaimed space: %s\n", humanSize(int64(res.Report.SpaceReclaimed)))
-			return nil
+			return runPrune(c, cmd, force, warning, filters, "Deleted Volumes:", true,
+				func(ctx context.Context, api *client.Client, f client.Filters) ([]string, uint64, error) {
+					res, err := api.VolumePrune(ctx, client.VolumePruneOptions{All: all, Filters: f})
+					return res.Report.VolumesDeleted, res.Report.SpaceReclaimed, err
+				})
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
