@@ -157,12 +157,16 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	if len(atts) == 0 {
 		return "", nil
 	}
+	tm := newStepTimer(d.log, "network set-up", c.ID)
+	defer tm.done()
 	d.teardownNetworkID(c.ID) // leftovers of a run that was not torn down
+	tm.step("leftovers")
 	m := d.nets
 	st := &netState{NetNS: m.netnsPath(c.ID), Links: map[string]linkState{}}
 	if err := bridge.CreateNetNS(st.NetNS); err != nil {
 		return "", err
 	}
+	tm.step("netns")
 	ok := false
 	defer func() {
 		if !ok {
@@ -173,12 +177,14 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	if err := m.saveState(c.ID, st); err != nil {
 		return "", err
 	}
+	tm.step("state")
 	routed := false
 	var primaryIP netip.Addr
 	for i, a := range atts {
 		link := linkState{HostVeth: vethName(c.ID, a.Net.ID), IfName: fmt.Sprintf("eth%d", i)}
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: link.IfName,
-			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC, MTU: a.Net.MTU}
+			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
+			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
 		if !a.Net.Internal && !routed {
 			ep.Gateway, routed, primaryIP = a.Net.Gateway, true, a.EP.IP
 		}
@@ -186,6 +192,7 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
 			return "", err
 		}
+		tm.step(link.IfName)
 	}
 	if primaryIP.IsValid() {
 		ports, bound, err := d.publishPorts(c, primaryIP)
@@ -197,6 +204,7 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	if err := m.saveState(c.ID, st); err != nil {
 		return "", err
 	}
+	tm.step("ports+state")
 	m.mu.Lock()
 	m.states[c.ID] = st
 	m.mu.Unlock()
@@ -207,6 +215,7 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 			m.mu.Unlock()
 			return "", err
 		}
+		tm.step("firewall")
 	}
 	ok = true
 	return st.NetNS, nil
@@ -258,7 +267,10 @@ func (d *Daemon) teardownNetworkID(id string) {
 			}
 		}
 	}
+	tm := newStepTimer(d.log, "network teardown", id)
+	defer tm.done()
 	d.teardownState(id, st)
+	tm.step("netns")
 	if len(st.Ports) > 0 {
 		if err := d.applyFirewall(); err != nil {
 			d.log.Warn("updating firewall rules", "err", err)

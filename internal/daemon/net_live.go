@@ -36,7 +36,8 @@ func (d *Daemon) plugLive(c *container.Container, netID string) error {
 		}
 		link := linkState{HostVeth: vethName(c.ID, netID), IfName: ifname}
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: ifname,
-			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC, MTU: a.Net.MTU}
+			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
+			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
 			return err
 		}

@@ -36,6 +36,8 @@ type netManager struct {
 	states map[string]*netState   // running containers by ID
 	dns    map[string]*dns.Server // by network ID
 	hostNS []string               // the host's resolvers (ip:53)
+	// linkMTUs is the MTU of each bridge's links (net_mtu.go).
+	linkMTUs map[string]int
 }
 
 // netState is what a running container's network set-up created; it is
@@ -230,6 +232,9 @@ func hostRouteOverlaps(p netip.Prefix) bool {
 func (d *Daemon) bringUp(n *network.Record) error {
 	gw := netip.PrefixFrom(n.Gateway, n.Subnet.Bits())
 	if err := bridge.EnsureBridge(n.Bridge, gw, n.MTU); err != nil {
+		return err
+	}
+	if err := d.adoptLinkMTU(n); err != nil {
 		return err
 	}
 	if err := firewall.AllowBridgeInForeignForward(n.Bridge); err != nil {
