@@ -254,6 +254,7 @@ func (d *Daemon) teardownNetwork(c *container.Container) {
 }
 
 func (d *Daemon) teardownNetworkID(id string) {
+	d.waitUnpinned(id)
 	m := d.nets
 	m.mu.Lock()
 	st := m.states[id]
@@ -269,7 +270,7 @@ func (d *Daemon) teardownNetworkID(id string) {
 	}
 	tm := newStepTimer(d.log, "network teardown", id)
 	defer tm.done()
-	d.teardownState(id, st)
+	d.teardownStateLater(id, st)
 	tm.step("netns")
 	if len(st.Ports) > 0 {
 		if err := d.applyFirewall(); err != nil {

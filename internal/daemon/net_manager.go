@@ -38,6 +38,9 @@ type netManager struct {
 	hostNS []string               // the host's resolvers (ip:53)
 	// linkMTUs is the MTU of each bridge's links (net_mtu.go).
 	linkMTUs map[string]int
+	// unpinning: background teardowns in flight, by container ID (net_teardown.go).
+	unpinning map[string]chan struct{}
+	fwMu      sync.Mutex // one firewall rewrite at a time, each from the latest state
 }
 
 // netState is what a running container's network set-up created; it is
@@ -131,6 +134,7 @@ func (d *Daemon) finishNetworkReconcile() {
 	for _, id := range stale {
 		d.teardownNetworkID(id)
 	}
+	d.waitAllUnpinned()
 	// Namespaces pinned by a daemon that died before writing a state.
 	if pinned, err := filepath.Glob(filepath.Join(d.nets.execDir, "netns", "*")); err == nil {
 		for _, p := range pinned {
@@ -274,6 +278,8 @@ func (d *Daemon) takeDown(n *network.Record) {
 // applyFirewall rewrites berth's nftables table from the bridge networks
 // and the published ports of running containers.
 func (d *Daemon) applyFirewall() error {
+	d.nets.fwMu.Lock()
+	defer d.nets.fwMu.Unlock()
 	var st firewall.State
 	for _, n := range d.nets.store.List() {
 		if n.IsBridge() {
@@ -294,6 +300,7 @@ func (d *Daemon) shutdownNetworks() {
 	if d.nets == nil {
 		return
 	}
+	d.waitAllUnpinned()
 	d.nets.mu.Lock()
 	for id, srv := range d.nets.dns {
 		srv.Close()
