@@ -238,6 +238,7 @@ func (d *Daemon) joinedNetNS(c *container.Container) (string, error) {
 	if !running {
 		return "", errdefs.Conflict("cannot join network namespace of a non running container: %s", strings.TrimPrefix(other.Name, "/"))
 	}
+	shareNetworkFiles(c, other)
 	d.nets.mu.Lock()
 	st := d.nets.states[other.ID]
 	d.nets.mu.Unlock()
