@@ -163,7 +163,7 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	tm.step("leftovers")
 	m := d.nets
 	st := &netState{NetNS: m.netnsPath(c.ID), Links: map[string]linkState{}}
-	if err := bridge.CreateNetNS(st.NetNS); err != nil {
+	if err := bridge.CreateNetNS(st.NetNS, wantsIPv6(atts)); err != nil {
 		return "", err
 	}
 	tm.step("netns")

@@ -42,7 +42,7 @@ func BenchmarkEndpointStart(b *testing.B) {
 		benchSeq++
 		path := filepath.Join(dir, fmt.Sprint(benchSeq))
 		t0 := time.Now()
-		if err := CreateNetNS(path); err != nil {
+		if err := CreateNetNS(path, false); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
