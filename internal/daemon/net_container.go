@@ -179,14 +179,20 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	}
 	tm.step("state")
 	routed := false
-	var primaryIP netip.Addr
+	var primaryIP, primaryIP6 netip.Addr
 	for i, a := range atts {
 		link := linkState{HostVeth: vethName(c.ID, a.Net.ID), IfName: fmt.Sprintf("eth%d", i)}
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: link.IfName,
 			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
 			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
+		if a.EP.IP6.IsValid() {
+			ep.Address6 = netip.PrefixFrom(a.EP.IP6, a.Net.Subnet6.Bits())
+		}
 		if !a.Net.Internal && !routed {
 			ep.Gateway, routed, primaryIP = a.Net.Gateway, true, a.EP.IP
+			if ep.Address6.IsValid() {
+				ep.Gateway6, primaryIP6 = a.Net.Gateway6, a.EP.IP6
+			}
 		}
 		st.Links[a.Net.ID] = link
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
@@ -200,6 +206,11 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 			return "", err
 		}
 		st.Ports, st.Bound = ports, bound
+		if primaryIP6.IsValid() {
+			if st.Ports, st.Bound, err = d.publishPorts6(c, primaryIP6, st.Ports, st.Bound); err != nil {
+				return "", err
+			}
+		}
 	}
 	if err := m.saveState(c.ID, st); err != nil {
 		return "", err

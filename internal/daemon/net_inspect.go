@@ -53,8 +53,11 @@ func endpointSettings(a network.Attachment) *apinetwork.EndpointSettings {
 		IPPrefixLen: a.Net.Subnet.Bits(), Aliases: a.EP.Aliases, DriverOpts: a.EP.DriverOpts,
 		DNSNames: nil,
 	}
+	if a.EP.IP6.IsValid() {
+		es.GlobalIPv6Address, es.GlobalIPv6PrefixLen, es.IPv6Gateway = a.EP.IP6, a.Net.Subnet6.Bits(), a.Net.Gateway6
+	}
 	if a.Net.Internal {
-		es.Gateway = netip.Addr{}
+		es.Gateway, es.IPv6Gateway = netip.Addr{}, netip.Addr{}
 	}
 	if !a.Net.IsDefaultBridge() {
 		es.DNSNames = a.EP.DNSNames()

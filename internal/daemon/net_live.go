@@ -38,6 +38,9 @@ func (d *Daemon) plugLive(c *container.Container, netID string) error {
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: ifname,
 			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
 			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
+		if a.EP.IP6.IsValid() {
+			ep.Address6 = netip.PrefixFrom(a.EP.IP6, a.Net.Subnet6.Bits())
+		}
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
 			return err
 		}

@@ -241,6 +241,9 @@ func (d *Daemon) bringUp(n *network.Record) error {
 	if err := d.adoptLinkMTU(n); err != nil {
 		return err
 	}
+	if err := d.bringUpIPv6(n); err != nil {
+		return err
+	}
 	if err := firewall.AllowBridgeInForeignForward(n.Bridge); err != nil {
 		d.log.Warn("cannot open the host's FORWARD chain for the bridge", "bridge", n.Bridge, "err", err)
 	}
@@ -283,7 +286,7 @@ func (d *Daemon) applyFirewall() error {
 	var st firewall.State
 	for _, n := range d.nets.store.List() {
 		if n.IsBridge() {
-			st.Networks = append(st.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+			st.Networks = append(st.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Subnet6: firewallSubnet6(n), Internal: n.Internal})
 		}
 	}
 	d.nets.mu.Lock()

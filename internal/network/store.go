@@ -178,6 +178,7 @@ func (s *Store) Attach(netID string, ep Endpoint) (*Endpoint, error) {
 			return nil, err
 		}
 		ep.IP = ip
+		ep.IP6 = r.allocate6(ip)
 		if ep.MAC == "" {
 			ep.MAC = MACFor(ip)
 		}

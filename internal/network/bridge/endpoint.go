@@ -22,6 +22,9 @@ type Endpoint struct {
 	// RouteMTU, when below MTU, goes on the default route: traffic that
 	// leaves the subnet keeps the network's MTU (see JumboMTU).
 	RouteMTU int
+	// Address6/Gateway6: the IPv6 side on --ipv6 networks (ipv6.go).
+	Address6 netip.Prefix
+	Gateway6 netip.Addr
 }
 
 // Setup creates the veth pair with its peer directly in the namespace at
@@ -88,6 +91,9 @@ func Setup(nsPath string, ep Endpoint) error {
 		if err := h.RouteAdd(route); err != nil {
 			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
 		}
+	}
+	if err := addIPv6(h, peer, ep); err != nil {
+		return err
 	}
 	ok = true
 	return nil
