@@ -25,27 +25,30 @@ func CreateNetNS(path string, ipv6 bool) error {
 	}
 	f.Close()
 	errc := make(chan error, 1)
-	// A dedicated thread: it unshares into the new namespace and is
-	// thrown away afterwards (never unlocked), so no goroutine of the
-	// daemon ever runs in the wrong namespace.
+	// A locked thread unshares into the new namespace, pins it, and
+	// returns to the daemon's namespace before it is unlocked. A thread
+	// that cannot return is never unlocked: Go then ends it, except the
+	// main thread, which it parks for good (holding the namespace), so the
+	// way back matters.
 	go func() {
 		runtime.LockOSThread()
+		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("open own network namespace: %w", err)
+			return
+		}
+		defer orig.Close()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("unshare network namespace: %w", err)
 			return
 		}
-		if !ipv6 {
-			if err := disableIPv6(); err != nil {
-				errc <- err
-				return
-			}
+		err = pinCurrentNetNS(path, ipv6)
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
 		}
-		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("pin network namespace: %w", err)
-			return
-		}
-		errc <- nil
+		errc <- err
 	}()
 	if err := <-errc; err != nil {
 		os.Remove(path)
@@ -75,6 +78,20 @@ func disableIPv6() error {
 		if err := os.WriteFile(p, []byte("1"), 0o644); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("disable IPv6 in the network namespace: %w", err)
 		}
+	}
+	return nil
+}
+
+// pinCurrentNetNS runs on the thread that made the namespace.
+func pinCurrentNetNS(path string, ipv6 bool) error {
+	if !ipv6 {
+		if err := disableIPv6(); err != nil {
+			return err
+		}
+	}
+	src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+	if err := unix.Mount(src, path, "none", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("pin network namespace: %w", err)
 	}
 	return nil
 }
