@@ -134,3 +134,28 @@ func TestNetworkContainerModeSharesFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkConnectNoneContainer: as in Docker, a running --network none
+// container cannot be connected while on "none", but can be disconnected
+// from it and then connected: it gets its interface at once, and other
+// containers reach it.
+func TestNetworkConnectNoneContainer(t *testing.T) {
+	d := sharedDaemon(t)
+	bb := d.busybox(t)
+	ctr := uniqueName(t)
+	d.runD(t, "--name", ctr, "--network", "none", bb, "sleep", "60")
+	_, stderr, code := d.docker("network", "connect", "bridge", ctr)
+	if code == 0 || !strings.Contains(stderr, "container cannot be connected to multiple networks with one of the networks in private (none) mode") {
+		t.Fatalf("connect while on none: exit %d, %q", code, stderr)
+	}
+	d.must(t, "network", "disconnect", "none", ctr)
+	if got := d.inspect(t, ctr, "{{len .NetworkSettings.Networks}}"); got != "0" {
+		t.Fatalf("networks after disconnecting none: %s", got)
+	}
+	d.must(t, "network", "connect", "bridge", ctr)
+	ip := d.inspect(t, ctr, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+	if out := d.must(t, "exec", ctr, "ip", "-o", "-4", "addr", "show", "eth0"); ip == "" || !strings.Contains(out, "inet "+ip+"/") {
+		t.Fatalf("eth0 after connect: %q, inspect says %q", out, ip)
+	}
+	d.must(t, "run", "--rm", bb, "ping", "-c", "1", "-W", "3", ip)
+}
