@@ -29,6 +29,7 @@ cleanup() {
 	[ -n "${pod_cid:-}" ] && podman rm -f "$pod_cid" >/dev/null 2>&1
 	[ -n "${DOCKER_HOST:-}" ] && docker rm -f $(docker ps -aq) >/dev/null 2>&1
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ -n "${HOST_CG:-}" ] && rmdir "$HOST_CG" 2>/dev/null
 	if [ -f "$DIR/exec/berth.pid" ]; then
 		kill "$(cat "$DIR/exec/berth.pid")" 2>/dev/null
 		sleep 1
@@ -58,6 +59,15 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 HOST_PORT=$(free_port)
 /bin/busybox httpd -f -p "127.0.0.1:$HOST_PORT" -h "$DIR/www" &
 PIDS+=($!)
+# The same scheduling as a container: berth puts each container in the cpu cgroup
+# /berth/<id>, one group entity that competes with every task of the root group; an httpd
+# left in the root group would get a share per forked child on a loaded machine. The host
+# httpd (and the children it forks) goes into a sibling cgroup, /berth/bench-host-PID.
+HOST_CG=""
+if [ -d /sys/fs/cgroup/cpu ] && [ "${BENCH_HOST_CGROUP:-1}" = 1 ]; then
+	HOST_CG=/sys/fs/cgroup/cpu/berth/bench-host-$$
+	mkdir -p "$HOST_CG" && echo "${PIDS[-1]}" >"$HOST_CG/cgroup.procs" || HOST_CG=""
+fi
 CTR_PORT=$(free_port)
 docker run -d -p "127.0.0.1:$CTR_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www >/dev/null
 sleep 0.5
@@ -85,8 +95,8 @@ for i in $(seq "$ROUNDS"); do
 	echo "$i $host $berth $pod $(echo "scale=2; $berth/$host" | bc) $(echo "scale=2; $pod/$host" | bc)"
 done | tee "$DIR/wrk.txt"
 [ -n "$POD_PORT" ] && podman rm -f "$pod_cid" >/dev/null && pod_cid=""
-awk 'NR>1 {print $5, $6}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median berth ratio:", a[int((NR+1)/2)]}'
-awk 'NR>1 {print $6}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median podman ratio:", a[int((NR+1)/2)]}'
+awk '{print $5}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median berth ratio:", a[int((NR+1)/2)]}'
+awk '{print $6}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median podman ratio:", a[int((NR+1)/2)]}'
 
 echo
 echo "## run --rm: bridge vs --network none (hyperfine, $ROUNDS alternating rounds of $RUNS runs)"
