@@ -159,3 +159,20 @@ func TestNetworkConnectNoneContainer(t *testing.T) {
 	}
 	d.must(t, "run", "--rm", bb, "ping", "-c", "1", "-W", "3", ip)
 }
+
+// TestNetworkQuickRestarts: a restart sets the network up again while the
+// previous run's namespace (unpinned in the background) may still hold
+// the veth of the same name.
+func TestNetworkQuickRestarts(t *testing.T) {
+	d := sharedDaemon(t)
+	bb := d.busybox(t)
+	ctr := uniqueName(t)
+	d.runD(t, "--name", ctr, bb, "sleep", "60")
+	ip := d.inspect(t, ctr, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+	for i := 0; i < 5; i++ {
+		d.must(t, "restart", "-t", "0", ctr)
+		if out := d.must(t, "exec", ctr, "ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(out, "inet "+ip+"/") {
+			t.Fatalf("restart %d: eth0 is %q, want %s", i, out, ip)
+		}
+	}
+}

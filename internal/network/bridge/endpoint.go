@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -54,7 +55,14 @@ func Setup(nsPath string, ep Endpoint) error {
 			veth.PeerHardwareAddr = hw
 		}
 	}
-	if err := netlink.LinkAdd(veth); err != nil {
+	err = netlink.LinkAdd(veth)
+	if errors.Is(err, syscall.EEXIST) {
+		// The same container's previous run (restart): its namespace is
+		// unpinned, but the kernel destroys it, and this veth, later.
+		Teardown(ep.HostVeth)
+		err = netlink.LinkAdd(veth)
+	}
+	if err != nil {
 		return fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
 	}
 	ok := false
