@@ -25,7 +25,7 @@ func keepIPv6Forwarding(t *testing.T) {
 // route; containers reach each other over IPv6 by address and by name
 // (AAAA); a port published on all addresses answers on the bridge's IPv6
 // gateway address too (ip6 DNAT); inspect shows the addresses; the ip6
-// table goes with the last IPv6 network.
+// table has the user chain and goes with the last IPv6 network.
 func TestNetworkIPv6(t *testing.T) {
 	keepIPv6Forwarding(t)
 	d := sharedDaemon(t)
@@ -74,6 +74,8 @@ func TestNetworkIPv6(t *testing.T) {
 	})
 	if c, err := firewall.CountRules6(d.net.table); err != nil || c["ports"] != 1 || c["forward"] == 0 {
 		t.Fatalf("ip6 table rules: %v %v", c, err)
+	} else if _, ok := c[firewall.UserChain]; !ok {
+		t.Fatalf("ip6 table has no %q chain for the host's policy: %v", firewall.UserChain, c)
 	}
 	d.must(t, "rm", "-f", web)
 	d.must(t, "network", "rm", name)

@@ -35,6 +35,11 @@ func applyIPv6(c *nftables.Conn, tableName string, st State) {
 	}
 	t := c.AddTable(table6(tableName))
 	accept := nftables.ChainPolicyAccept
+	if existing, _ := c.ListChain(t, UserChain); existing == nil {
+		// The host policy's place for IPv6, as in the ip table.
+		c.AddChain(&nftables.Chain{Name: UserChain, Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRef(-110), Policy: &accept})
+	}
 	chains := map[string]*nftables.Chain{
 		chainPrerouting:  {Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest, Policy: &accept},
 		chainOutput:      {Type: nftables.ChainTypeNAT, Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest, Policy: &accept},
@@ -120,7 +125,7 @@ func CountRules6(tableName string) (map[string]int, error) {
 	}
 	t := table6(tableName)
 	out := map[string]int{}
-	for _, name := range []string{chainPorts, chainPrerouting, chainOutput, chainPostrouting, chainForward} {
+	for _, name := range []string{chainPorts, chainPrerouting, chainOutput, chainPostrouting, chainForward, UserChain} {
 		rs, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
 		if err != nil {
 			continue
