@@ -283,11 +283,12 @@ func (d *Daemon) teardownNetworkID(id string) {
 	tm := newStepTimer(d.log, "network teardown", id)
 	defer tm.done()
 	d.teardownStateLater(id, st)
-	tm.step("netns")
+	tm.step("unpin-queued")
 	if len(st.Ports) > 0 {
 		if err := d.applyFirewall(); err != nil {
 			d.log.Warn("updating firewall rules", "err", err)
 		}
+		tm.step("firewall")
 	}
 }
 
