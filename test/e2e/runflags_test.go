@@ -75,15 +75,21 @@ func TestRunFlags(t *testing.T) {
 func TestNetworkHostSeesHostInterfaces(t *testing.T) {
 	d := sharedDaemon(t)
 	t.Parallel()
-	host, err := os.ReadFile("/proc/net/dev")
-	if err != nil {
-		t.Fatal(err)
+	// Other tests (and other daemons on the machine) add and remove veths
+	// all the time: a few attempts, each comparing two reads made together.
+	var got, want []string
+	for attempt := 0; attempt < 5; attempt++ {
+		host, err := os.ReadFile("/proc/net/dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = netDevNames(string(host))
+		out := d.must(t, "run", "--rm", "--network", "host", "busybox", "cat", "/proc/net/dev")
+		if got = netDevNames(out); strings.Join(got, ",") == strings.Join(want, ",") {
+			return
+		}
 	}
-	want := netDevNames(string(host))
-	out := d.must(t, "run", "--rm", "--network", "host", "busybox", "cat", "/proc/net/dev")
-	if got := netDevNames(out); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("interfaces with --network host = %v, host has %v", got, want)
-	}
+	t.Fatalf("interfaces with --network host = %v, host has %v", got, want)
 }
 
 func netDevNames(procNetDev string) []string {
