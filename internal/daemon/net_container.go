@@ -103,6 +103,7 @@ func (d *Daemon) connectEndpoint(c *container.Container, n *network.Record, cfg 
 		ep.DriverOpts = cfg.DriverOpts
 		if cfg.IPAMConfig != nil {
 			ep.RequestedIP = cfg.IPAMConfig.IPv4Address
+			ep.RequestedIP6 = cfg.IPAMConfig.IPv6Address
 		}
 		if len(cfg.MacAddress) > 0 {
 			ep.MAC = cfg.MacAddress.String()

@@ -62,8 +62,8 @@ func endpointSettings(a network.Attachment) *apinetwork.EndpointSettings {
 	if !a.Net.IsDefaultBridge() {
 		es.DNSNames = a.EP.DNSNames()
 	}
-	if a.EP.RequestedIP.IsValid() {
-		es.IPAMConfig = &apinetwork.EndpointIPAMConfig{IPv4Address: a.EP.RequestedIP}
+	if a.EP.RequestedIP.IsValid() || a.EP.RequestedIP6.IsValid() {
+		es.IPAMConfig = &apinetwork.EndpointIPAMConfig{IPv4Address: a.EP.RequestedIP, IPv6Address: a.EP.RequestedIP6}
 	}
 	var hw apinetwork.HardwareAddr
 	if hw.UnmarshalText([]byte(a.EP.MAC)) == nil {

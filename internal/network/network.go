@@ -54,8 +54,10 @@ type Endpoint struct {
 	IP6         netip.Addr `json:"ip6,omitzero"` // on --ipv6 networks (ipam6.go)
 	MAC         string     `json:"mac,omitempty"`
 	// RequestedIP is the --ip the user asked for (kept for inspect).
-	RequestedIP netip.Addr        `json:"requested_ip,omitzero"`
-	DriverOpts  map[string]string `json:"driver_opts,omitempty"`
+	RequestedIP netip.Addr `json:"requested_ip,omitzero"`
+	// RequestedIP6 is the --ip6 the user asked for.
+	RequestedIP6 netip.Addr        `json:"requested_ip6,omitzero"`
+	DriverOpts   map[string]string `json:"driver_opts,omitempty"`
 }
 
 // IsBridge reports whether the network has a bridge device and addresses.

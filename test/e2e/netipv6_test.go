@@ -57,6 +57,14 @@ func TestNetworkIPv6(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, out)
 		}
 	}
+	// --ip6 picks the address.
+	fixed := subnet.Addr().As16()
+	fixed[15] = 0x99
+	want6 := netip.AddrFrom16(fixed).String()
+	out = d.must(t, "run", "--rm", "--network", name, "--ip6", want6, bb, "ip", "-6", "addr", "show", "eth0")
+	if !strings.Contains(out, "inet6 "+want6+"/64") {
+		t.Errorf("--ip6 %s: %s", want6, out)
+	}
 	// -p 80 publishes on [::] too; the gateway address is the host's.
 	ports := d.must(t, "port", web, "80")
 	var port6 string
