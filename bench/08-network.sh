@@ -4,10 +4,13 @@
 #   bash bench/08-network.sh     # as root; results on stdout
 #
 # 1. busybox httpd serving a 1 MiB file, `wrk -t2 -c8 -d5s` against
-#    - the same httpd on the host (127.0.0.1), the baseline;
+#    - the same httpd on the host (127.0.0.1), the baseline: the same static busybox, the same
+#      file, no CPU pinning for either;
 #    - httpd in a berth container through a port published on 127.0.0.1 (nftables DNAT);
-#    - podman's, when podman and its "bb" image are there (optional).
-# 2. `run --rm bb true` on the default bridge vs `--network none` (hyperfine medians).
+#    - podman's, when podman and its "bb" image are there (optional);
+#    in NET_ROUNDS (3) alternating rounds.
+# 2. `run --rm bb true` on the default bridge vs `--network none` (hyperfine medians), in
+#    NET_ROUNDS alternating rounds of BENCH_RUNS (20) runs each.
 # Everything runs on its own temp roots, bridge, subnet and nftables table; it stops what it
 # started by pid and removes its files.
 set -euo pipefail
@@ -18,13 +21,15 @@ BR=bbn$$
 TABLE=berth_bench_$$
 BIP=10.$((200 + RANDOM % 50)).$((RANDOM % 256)).1/24
 DURATION=${WRK_DURATION:-5s}
-RUNS=${BENCH_RUNS:-30}
+RUNS=${BENCH_RUNS:-20}
 PIDS=()
 
 cleanup() {
 	set +e
+	[ -n "${pod_cid:-}" ] && podman rm -f "$pod_cid" >/dev/null 2>&1
 	[ -n "${DOCKER_HOST:-}" ] && docker rm -f $(docker ps -aq) >/dev/null 2>&1
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ -n "${HOST_CG:-}" ] && rmdir "$HOST_CG" 2>/dev/null
 	if [ -f "$DIR/exec/berth.pid" ]; then
 		kill "$(cat "$DIR/exec/berth.pid")" 2>/dev/null
 		sleep 1
@@ -54,35 +59,60 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 HOST_PORT=$(free_port)
 /bin/busybox httpd -f -p "127.0.0.1:$HOST_PORT" -h "$DIR/www" &
 PIDS+=($!)
+# The same scheduling as a container: berth puts each container in the cpu cgroup
+# /berth/<id>, one group entity that competes with every task of the root group; an httpd
+# left in the root group would get a share per forked child on a loaded machine. The host
+# httpd (and the children it forks) goes into a sibling cgroup, /berth/bench-host-PID.
+HOST_CG=""
+if [ -d /sys/fs/cgroup/cpu ] && [ "${BENCH_HOST_CGROUP:-1}" = 1 ]; then
+	HOST_CG=/sys/fs/cgroup/cpu/berth/bench-host-$$
+	mkdir -p "$HOST_CG" && echo "${PIDS[-1]}" >"$HOST_CG/cgroup.procs" || HOST_CG=""
+fi
 CTR_PORT=$(free_port)
 docker run -d -p "127.0.0.1:$CTR_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www >/dev/null
 sleep 0.5
 curl_ok() { wget -qO /dev/null "http://127.0.0.1:$1/f.bin"; }
 curl_ok "$HOST_PORT" && curl_ok "$CTR_PORT"
 
-echo "## published port throughput (1 MiB file, wrk -t2 -c8 -d$DURATION)"
-host=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$HOST_PORT/f.bin" | rps)
-berth=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$CTR_PORT/f.bin" | rps)
-host2=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$HOST_PORT/f.bin" | rps)
-echo "host httpd:            $host req/s (again after: $host2)"
-echo "berth (nftables DNAT): $berth req/s  ratio $(echo "scale=2; 2*$berth/($host+$host2)" | bc)"
+ROUNDS=${NET_ROUNDS:-3}
+POD_PORT=""
 if command -v podman >/dev/null && podman image exists bb 2>/dev/null; then
 	POD_PORT=$(free_port)
-	cid=$(podman run -d --rm -p "127.0.0.1:$POD_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www)
+	pod_cid=$(podman run -d --rm -p "127.0.0.1:$POD_PORT:80" -v "$DIR/www:/www:ro" bb httpd -f -p 80 -h /www)
 	sleep 1
-	pod=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$POD_PORT/f.bin" | rps)
-	podman rm -f "$cid" >/dev/null
-	echo "podman:                $pod req/s  ratio $(echo "scale=2; 2*$pod/($host+$host2)" | bc)"
+	curl_ok "$POD_PORT"
 fi
 
+# Rounds alternate host / berth / podman, so load from other work on the machine hits all of
+# them alike; each round's ratios are to that round's host run, and the medians are reported.
+echo "## published port throughput (1 MiB file, wrk -t2 -c8 -d$DURATION, $ROUNDS alternating rounds)"
+echo "round host_rps berth_rps podman_rps berth_ratio podman_ratio"
+for i in $(seq "$ROUNDS"); do
+	host=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$HOST_PORT/f.bin" | rps)
+	berth=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$CTR_PORT/f.bin" | rps)
+	pod=0
+	[ -n "$POD_PORT" ] && pod=$(wrk -t2 -c8 -d"$DURATION" "http://127.0.0.1:$POD_PORT/f.bin" | rps)
+	echo "$i $host $berth $pod $(echo "scale=2; $berth/$host" | bc) $(echo "scale=2; $pod/$host" | bc)"
+done | tee "$DIR/wrk.txt"
+[ -n "$POD_PORT" ] && podman rm -f "$pod_cid" >/dev/null && pod_cid=""
+awk '{print $5}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median berth ratio:", a[int((NR+1)/2)]}'
+awk '{print $6}' "$DIR/wrk.txt" | sort -n | awk '{a[NR]=$1} END {print "median podman ratio:", a[int((NR+1)/2)]}'
+
 echo
-echo "## run --rm: bridge vs --network none (hyperfine, $RUNS runs)"
-hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/run.json" \
-	"$DIR/bin/berth -H unix://$SOCK run --rm --network none bb true" \
-	"$DIR/bin/berth -H unix://$SOCK run --rm bb true" >/dev/null
-python3 - "$DIR/run.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-none, br = r[0]["median"] * 1000, r[1]["median"] * 1000
-print(f"--network none: {none:.1f} ms median; bridge: {br:.1f} ms median; bridge costs {br - none:+.1f} ms")
+echo "## run --rm: bridge vs --network none (hyperfine, $ROUNDS alternating rounds of $RUNS runs)"
+for i in $(seq "$ROUNDS"); do
+	hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$DIR/run$i.json" \
+		"$DIR/bin/berth -H unix://$SOCK run --rm --network none bb true" \
+		"$DIR/bin/berth -H unix://$SOCK run --rm bb true" >/dev/null
+done
+python3 - "$DIR" "$ROUNDS" <<'PY'
+import json, statistics, sys
+d, n = sys.argv[1], int(sys.argv[2])
+deltas = []
+for i in range(1, n + 1):
+    r = json.load(open(f"{d}/run{i}.json"))["results"]
+    none, br = r[0]["median"] * 1000, r[1]["median"] * 1000
+    deltas.append(br - none)
+    print(f"round {i}: --network none {none:.1f} ms, bridge {br:.1f} ms median: bridge costs {br - none:+.1f} ms")
+print(f"median over rounds: bridge costs {statistics.median(deltas):+.1f} ms")
 PY

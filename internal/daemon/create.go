@@ -43,6 +43,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err := d.resolveNetworkMode(hc); err != nil {
 		return resp, err
 	}
+	if err := validateNetworkModeConflicts(&cfg, hc); err != nil {
+		return resp, err
+	}
 	if err := validateHostConfig(hc); err != nil {
 		return resp, err
 	}

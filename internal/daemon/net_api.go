@@ -299,6 +299,9 @@ func (d *Daemon) NetworkConnect(ctx context.Context, ref string, req apinetwork.
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	hc := c.HostConfig
+	if string(hc.NetworkMode) == network.None && n.IsBridge() {
+		return errdefs.Invalid(errNoneConflict)
+	}
 	if hc.NetworkMode.IsHost() || string(hc.NetworkMode) == network.None || hc.NetworkMode.IsContainer() || !n.IsBridge() {
 		return errdefs.Forbidden("container cannot be disconnected from host network or connected to host network")
 	}
@@ -341,6 +344,9 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, ref string, req apinetwo
 	}
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
+	if n.Name == network.None {
+		return d.disconnectNoneNetwork(c, n)
+	}
 	if !n.IsBridge() {
 		return errdefs.Forbidden("container cannot be disconnected from host network or connected to host network")
 	}

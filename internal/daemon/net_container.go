@@ -103,6 +103,7 @@ func (d *Daemon) connectEndpoint(c *container.Container, n *network.Record, cfg 
 		ep.DriverOpts = cfg.DriverOpts
 		if cfg.IPAMConfig != nil {
 			ep.RequestedIP = cfg.IPAMConfig.IPv4Address
+			ep.RequestedIP6 = cfg.IPAMConfig.IPv6Address
 		}
 		if len(cfg.MacAddress) > 0 {
 			ep.MAC = cfg.MacAddress.String()
@@ -157,12 +158,16 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	if len(atts) == 0 {
 		return "", nil
 	}
+	tm := newStepTimer(d.log, "network set-up", c.ID)
+	defer tm.done()
 	d.teardownNetworkID(c.ID) // leftovers of a run that was not torn down
+	tm.step("leftovers")
 	m := d.nets
 	st := &netState{NetNS: m.netnsPath(c.ID), Links: map[string]linkState{}}
-	if err := bridge.CreateNetNS(st.NetNS); err != nil {
+	if err := bridge.CreateNetNS(st.NetNS, wantsIPv6(atts)); err != nil {
 		return "", err
 	}
+	tm.step("netns")
 	ok := false
 	defer func() {
 		if !ok {
@@ -173,19 +178,28 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	if err := m.saveState(c.ID, st); err != nil {
 		return "", err
 	}
+	tm.step("state")
 	routed := false
-	var primaryIP netip.Addr
+	var primaryIP, primaryIP6 netip.Addr
 	for i, a := range atts {
 		link := linkState{HostVeth: vethName(c.ID, a.Net.ID), IfName: fmt.Sprintf("eth%d", i)}
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: link.IfName,
-			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC, MTU: a.Net.MTU}
+			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
+			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
+		if a.EP.IP6.IsValid() {
+			ep.Address6 = netip.PrefixFrom(a.EP.IP6, a.Net.Subnet6.Bits())
+		}
 		if !a.Net.Internal && !routed {
 			ep.Gateway, routed, primaryIP = a.Net.Gateway, true, a.EP.IP
+			if ep.Address6.IsValid() {
+				ep.Gateway6, primaryIP6 = a.Net.Gateway6, a.EP.IP6
+			}
 		}
 		st.Links[a.Net.ID] = link
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
 			return "", err
 		}
+		tm.step(link.IfName)
 	}
 	if primaryIP.IsValid() {
 		ports, bound, err := d.publishPorts(c, primaryIP)
@@ -193,10 +207,16 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 			return "", err
 		}
 		st.Ports, st.Bound = ports, bound
+		if primaryIP6.IsValid() {
+			if st.Ports, st.Bound, err = d.publishPorts6(c, primaryIP6, st.Ports, st.Bound); err != nil {
+				return "", err
+			}
+		}
 	}
 	if err := m.saveState(c.ID, st); err != nil {
 		return "", err
 	}
+	tm.step("ports+state")
 	m.mu.Lock()
 	m.states[c.ID] = st
 	m.mu.Unlock()
@@ -207,6 +227,7 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 			m.mu.Unlock()
 			return "", err
 		}
+		tm.step("firewall")
 	}
 	ok = true
 	return st.NetNS, nil
@@ -229,6 +250,7 @@ func (d *Daemon) joinedNetNS(c *container.Container) (string, error) {
 	if !running {
 		return "", errdefs.Conflict("cannot join network namespace of a non running container: %s", strings.TrimPrefix(other.Name, "/"))
 	}
+	shareNetworkFiles(c, other)
 	d.nets.mu.Lock()
 	st := d.nets.states[other.ID]
 	d.nets.mu.Unlock()
@@ -245,6 +267,7 @@ func (d *Daemon) teardownNetwork(c *container.Container) {
 }
 
 func (d *Daemon) teardownNetworkID(id string) {
+	d.waitUnpinned(id)
 	m := d.nets
 	m.mu.Lock()
 	st := m.states[id]
@@ -258,11 +281,15 @@ func (d *Daemon) teardownNetworkID(id string) {
 			}
 		}
 	}
-	d.teardownState(id, st)
+	tm := newStepTimer(d.log, "network teardown", id)
+	defer tm.done()
+	d.teardownStateLater(id, st)
+	tm.step("unpin-queued")
 	if len(st.Ports) > 0 {
 		if err := d.applyFirewall(); err != nil {
 			d.log.Warn("updating firewall rules", "err", err)
 		}
+		tm.step("firewall")
 	}
 }
 

@@ -36,6 +36,9 @@ func (d *Daemon) Lookup(src netip.Addr, name string) ([]netip.Addr, bool) {
 			if d.endpointAnswers(ep, name) {
 				found = true
 				out = append(out, ep.IP)
+				if ep.IP6.IsValid() {
+					out = append(out, ep.IP6)
+				}
 			}
 		}
 	}

@@ -28,6 +28,9 @@ func (d *Daemon) writeNetworkFiles(c *container.Container) error {
 		if a.EP.IP.IsValid() {
 			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP, c.Config.Hostname)
 		}
+		if a.EP.IP6.IsValid() {
+			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP6, c.Config.Hostname)
+		}
 	}
 	for _, h := range hc.ExtraHosts {
 		// host:ip, or host=ip as the docker CLI sends since 25.0.

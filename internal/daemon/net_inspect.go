@@ -53,14 +53,17 @@ func endpointSettings(a network.Attachment) *apinetwork.EndpointSettings {
 		IPPrefixLen: a.Net.Subnet.Bits(), Aliases: a.EP.Aliases, DriverOpts: a.EP.DriverOpts,
 		DNSNames: nil,
 	}
+	if a.EP.IP6.IsValid() {
+		es.GlobalIPv6Address, es.GlobalIPv6PrefixLen, es.IPv6Gateway = a.EP.IP6, a.Net.Subnet6.Bits(), a.Net.Gateway6
+	}
 	if a.Net.Internal {
-		es.Gateway = netip.Addr{}
+		es.Gateway, es.IPv6Gateway = netip.Addr{}, netip.Addr{}
 	}
 	if !a.Net.IsDefaultBridge() {
 		es.DNSNames = a.EP.DNSNames()
 	}
-	if a.EP.RequestedIP.IsValid() {
-		es.IPAMConfig = &apinetwork.EndpointIPAMConfig{IPv4Address: a.EP.RequestedIP}
+	if a.EP.RequestedIP.IsValid() || a.EP.RequestedIP6.IsValid() {
+		es.IPAMConfig = &apinetwork.EndpointIPAMConfig{IPv4Address: a.EP.RequestedIP, IPv6Address: a.EP.RequestedIP6}
 	}
 	var hw apinetwork.HardwareAddr
 	if hw.UnmarshalText([]byte(a.EP.MAC)) == nil {

@@ -5,20 +5,22 @@ import (
 	"net/netip"
 
 	"github.com/berth-dev/berth/internal/container"
-	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/network/bridge"
 )
 
 // plugLive gives a running container its interface on network netID
-// (network connect). A container that had no bridge network has no
-// namespace of berth's: it cannot be connected while running.
+// (network connect). The namespace of a container that had no bridge
+// network is adopted first.
 func (d *Daemon) plugLive(c *container.Container, netID string) error {
 	m := d.nets
 	m.mu.Lock()
 	st := m.states[c.ID]
 	m.mu.Unlock()
-	if st == nil {
-		return errdefs.Conflict("container %s has no network namespace of berth's; stop it to connect it", c.ID[:12])
+	if st == nil { // started without a network of berth's (net_none.go)
+		var err error
+		if st, err = d.adoptRuntimeNetNS(c); err != nil {
+			return err
+		}
 	}
 	for _, a := range d.attachments(c) {
 		if a.Net.ID != netID {
@@ -36,7 +38,11 @@ func (d *Daemon) plugLive(c *container.Container, netID string) error {
 		}
 		link := linkState{HostVeth: vethName(c.ID, netID), IfName: ifname}
 		ep := bridge.Endpoint{Bridge: a.Net.Bridge, HostVeth: link.HostVeth, IfName: ifname,
-			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC, MTU: a.Net.MTU}
+			Address: netip.PrefixFrom(a.EP.IP, a.Net.Subnet.Bits()), MAC: a.EP.MAC,
+			MTU: d.linkMTU(a.Net), RouteMTU: a.Net.MTU}
+		if a.EP.IP6.IsValid() {
+			ep.Address6 = netip.PrefixFrom(a.EP.IP6, a.Net.Subnet6.Bits())
+		}
 		if err := bridge.Setup(st.NetNS, ep); err != nil {
 			return err
 		}

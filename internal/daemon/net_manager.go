@@ -33,12 +33,14 @@ type netManager struct {
 	execDir string // EXEC_ROOT/network: <id>.json states and netns/<id>
 
 	mu     sync.Mutex
-	states map[string]*netState // running containers by ID
-	// applyMu serialises firewall rewrites: each one copies the ports and
-	// writes the whole table, so two at once could write an old copy last.
-	applyMu sync.Mutex
-	dns     map[string]*dns.Server // by network ID
-	hostNS  []string               // the host's resolvers (ip:53)
+	states map[string]*netState   // running containers by ID
+	dns    map[string]*dns.Server // by network ID
+	hostNS []string               // the host's resolvers (ip:53)
+	// linkMTUs is the MTU of each bridge's links (net_mtu.go).
+	linkMTUs map[string]int
+	// unpinning: background teardowns in flight, by container ID (net_teardown.go).
+	unpinning map[string]chan struct{}
+	fwMu      sync.Mutex // one firewall rewrite at a time, each from the latest state
 }
 
 // netState is what a running container's network set-up created; it is
@@ -132,6 +134,7 @@ func (d *Daemon) finishNetworkReconcile() {
 	for _, id := range stale {
 		d.teardownNetworkID(id)
 	}
+	d.waitAllUnpinned()
 	// Namespaces pinned by a daemon that died before writing a state.
 	if pinned, err := filepath.Glob(filepath.Join(d.nets.execDir, "netns", "*")); err == nil {
 		for _, p := range pinned {
@@ -235,6 +238,12 @@ func (d *Daemon) bringUp(n *network.Record) error {
 	if err := bridge.EnsureBridge(n.Bridge, gw, n.MTU); err != nil {
 		return err
 	}
+	if err := d.adoptLinkMTU(n); err != nil {
+		return err
+	}
+	if err := d.bringUpIPv6(n); err != nil {
+		return err
+	}
 	if err := firewall.AllowBridgeInForeignForward(n.Bridge); err != nil {
 		d.log.Warn("cannot open the host's FORWARD chain for the bridge", "bridge", n.Bridge, "err", err)
 	}
@@ -275,12 +284,12 @@ func (d *Daemon) takeDown(n *network.Record) {
 // applyFirewall rewrites berth's nftables table from the bridge networks
 // and the published ports of running containers.
 func (d *Daemon) applyFirewall() error {
-	d.nets.applyMu.Lock()
-	defer d.nets.applyMu.Unlock()
+	d.nets.fwMu.Lock()
+	defer d.nets.fwMu.Unlock()
 	var st firewall.State
 	for _, n := range d.nets.store.List() {
 		if n.IsBridge() {
-			st.Networks = append(st.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+			st.Networks = append(st.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Subnet6: firewallSubnet6(n), Internal: n.Internal})
 		}
 	}
 	d.nets.mu.Lock()
@@ -297,6 +306,7 @@ func (d *Daemon) shutdownNetworks() {
 	if d.nets == nil {
 		return
 	}
+	d.waitAllUnpinned()
 	d.nets.mu.Lock()
 	servers := d.nets.dns
 	d.nets.dns = map[string]*dns.Server{}

@@ -34,8 +34,7 @@ type Record struct {
 	Subnet  netip.Prefix `json:"subnet,omitzero"`
 	IPRange netip.Prefix `json:"ip_range,omitzero"`
 	Gateway netip.Addr   `json:"gateway,omitzero"`
-	// Subnet6/Gateway6 are recorded for --ipv6 (addresses are not yet
-	// configured; see docs/COMPATIBILITY.md).
+	// Subnet6/Gateway6: the IPv6 subnet of an --ipv6 network.
 	Subnet6  netip.Prefix `json:"subnet6,omitzero"`
 	Gateway6 netip.Addr   `json:"gateway6,omitzero"`
 
@@ -52,10 +51,13 @@ type Endpoint struct {
 	Name        string     `json:"name"` // container name without "/"
 	Aliases     []string   `json:"aliases,omitempty"`
 	IP          netip.Addr `json:"ip,omitzero"`
+	IP6         netip.Addr `json:"ip6,omitzero"` // on --ipv6 networks (ipam6.go)
 	MAC         string     `json:"mac,omitempty"`
 	// RequestedIP is the --ip the user asked for (kept for inspect).
-	RequestedIP netip.Addr        `json:"requested_ip,omitzero"`
-	DriverOpts  map[string]string `json:"driver_opts,omitempty"`
+	RequestedIP netip.Addr `json:"requested_ip,omitzero"`
+	// RequestedIP6 is the --ip6 the user asked for.
+	RequestedIP6 netip.Addr        `json:"requested_ip6,omitzero"`
+	DriverOpts   map[string]string `json:"driver_opts,omitempty"`
 }
 
 // IsBridge reports whether the network has a bridge device and addresses.

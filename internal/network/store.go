@@ -170,7 +170,7 @@ func (s *Store) Attach(netID string, ep Endpoint) (*Endpoint, error) {
 		return &c, nil
 	}
 	if r.IsBridge() {
-		if ep.RequestedIP.IsValid() && r.IsDefaultBridge() {
+		if (ep.RequestedIP.IsValid() || ep.RequestedIP6.IsValid()) && r.IsDefaultBridge() {
 			return nil, errdefs.Invalid("user specified IP address is supported on user defined networks only")
 		}
 		ip, err := r.allocate(ep.RequestedIP)
@@ -178,6 +178,9 @@ func (s *Store) Attach(netID string, ep Endpoint) (*Endpoint, error) {
 			return nil, err
 		}
 		ep.IP = ip
+		if ep.IP6, err = r.allocate6(ep.RequestedIP6, ip); err != nil {
+			return nil, err
+		}
 		if ep.MAC == "" {
 			ep.MAC = MACFor(ip)
 		}

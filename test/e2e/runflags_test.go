@@ -86,18 +86,15 @@ func TestNetworkHostSeesHostInterfaces(t *testing.T) {
 		}
 		return m
 	}
-	// Other tests add and remove veths meanwhile: the container must see
-	// every interface the host had both before and after, and none that
-	// the host had at neither time.
+	// Other tests add and remove veths meanwhile (one may even come and go
+	// during the read): the container must see every interface the host
+	// had both before and after.
 	before := hostNames()
 	out := d.must(t, "run", "--rm", "--network", "host", "busybox", "cat", "/proc/net/dev")
 	after := hostNames()
 	got := map[string]bool{}
 	for _, n := range netDevNames(out) {
 		got[n] = true
-		if !before[n] && !after[n] {
-			t.Errorf("--network host shows %s, which the host does not have", n)
-		}
 	}
 	for n := range before {
 		if after[n] && !got[n] {

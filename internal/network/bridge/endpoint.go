@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -18,12 +19,19 @@ type Endpoint struct {
 	Address  netip.Prefix // container address with the subnet's length
 	Gateway  netip.Addr   // default route; invalid for --internal networks
 	MAC      string
-	MTU      int
+	MTU      int // the link's (both ends)
+	// RouteMTU, when below MTU, goes on the default route: traffic that
+	// leaves the subnet keeps the network's MTU (see JumboMTU).
+	RouteMTU int
+	// Address6/Gateway6: the IPv6 side on --ipv6 networks (ipv6.go).
+	Address6 netip.Prefix
+	Gateway6 netip.Addr
 }
 
 // Setup creates the veth pair with its peer directly in the namespace at
 // nsPath, attaches the host end to the bridge, and configures the inside:
-// loopback up, address, MAC, MTU, default route.
+// loopback up, address, MAC, MTU, default route. The peer is created
+// with its name, MAC and MTU, so only address, up and route are left.
 func Setup(nsPath string, ep Endpoint) error {
 	ns, err := netns.GetFromPath(nsPath)
 	if err != nil {
@@ -37,6 +45,7 @@ func Setup(nsPath string, ep Endpoint) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = ep.HostVeth
 	attrs.MasterIndex = br.Attrs().Index
+	attrs.Flags = net.FlagUp // the host end comes up with its creation: one call less
 	if ep.MTU > 0 {
 		attrs.MTU = ep.MTU
 	}
@@ -46,7 +55,14 @@ func Setup(nsPath string, ep Endpoint) error {
 			veth.PeerHardwareAddr = hw
 		}
 	}
-	if err := netlink.LinkAdd(veth); err != nil {
+	err = netlink.LinkAdd(veth)
+	if errors.Is(err, syscall.EEXIST) {
+		// The same container's previous run (restart): its namespace is
+		// unpinned, but the kernel destroys it, and this veth, later.
+		Teardown(ep.HostVeth)
+		err = netlink.LinkAdd(veth)
+	}
+	if err != nil {
 		return fmt.Errorf("create veth %s: %w", ep.HostVeth, err)
 	}
 	ok := false
@@ -55,9 +71,6 @@ func Setup(nsPath string, ep Endpoint) error {
 			netlink.LinkDel(veth)
 		}
 	}()
-	if err := netlink.LinkSetUp(veth); err != nil {
-		return err
-	}
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		return err
@@ -72,11 +85,6 @@ func Setup(nsPath string, ep Endpoint) error {
 	if err != nil {
 		return err
 	}
-	if ep.MTU > 0 {
-		if err := h.LinkSetMTU(peer, ep.MTU); err != nil {
-			return err
-		}
-	}
 	if err := h.AddrAdd(peer, &netlink.Addr{IPNet: ipNet(ep.Address)}); err != nil {
 		return fmt.Errorf("address %s: %w", ep.Address, err)
 	}
@@ -85,9 +93,15 @@ func Setup(nsPath string, ep Endpoint) error {
 	}
 	if ep.Gateway.IsValid() {
 		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: ep.Gateway.AsSlice()}
+		if ep.RouteMTU > 0 && ep.RouteMTU < ep.MTU {
+			route.MTU = ep.RouteMTU
+		}
 		if err := h.RouteAdd(route); err != nil {
 			return fmt.Errorf("default route via %s: %w", ep.Gateway, err)
 		}
+	}
+	if err := addIPv6(h, peer, ep); err != nil {
+		return err
 	}
 	ok = true
 	return nil

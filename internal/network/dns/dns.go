@@ -80,8 +80,9 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	w.WriteMsg(h.forward(req, src, w.RemoteAddr().Network()))
 }
 
-// localAnswer answers A with the container's addresses and AAAA with no
-// records (NOERROR, not NXDOMAIN: the name exists).
+// localAnswer answers A with the container's IPv4 addresses and AAAA with
+// its IPv6 ones (none on IPv4-only networks: NOERROR, not NXDOMAIN, the
+// name exists).
 func localAnswer(req *dns.Msg, q dns.Question, addrs []netip.Addr) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(req)
@@ -90,6 +91,9 @@ func localAnswer(req *dns.Msg, q dns.Question, addrs []netip.Addr) *dns.Msg {
 	for _, a := range addrs {
 		if q.Qtype == dns.TypeA && a.Is4() {
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600}, A: a.AsSlice()})
+		}
+		if q.Qtype == dns.TypeAAAA && a.Is6() {
+			m.Answer = append(m.Answer, &dns.AAAA{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: 600}, AAAA: a.AsSlice()})
 		}
 	}
 	return m

@@ -24,11 +24,13 @@ import (
 type Network struct {
 	Bridge   string
 	Subnet   netip.Prefix
+	Subnet6  netip.Prefix // --ipv6 networks: rules in the ip6 table (ipv6.go)
 	Internal bool
 }
 
 // Port is one published port: HostIP (invalid = every address)
-// HostPort/Proto is forwarded to ContainerIP:ContainerPort.
+// HostPort/Proto is forwarded to ContainerIP:ContainerPort. An IPv6
+// ContainerIP makes it a rule of the ip6 table.
 type Port struct {
 	Proto         string // "tcp" or "udp"
 	HostIP        netip.Addr
@@ -94,6 +96,7 @@ func Apply(tableName string, st State) error {
 	for _, r := range rules(st) {
 		add(r.chain, r.exprs...)
 	}
+	applyIPv6(c, tableName, st)
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("nftables table %s: %w", tableName, err)
 	}
@@ -106,10 +109,12 @@ func Delete(tableName string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv4); err != nil {
-		return nil
+	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv6); err == nil {
+		c.DelTable(table6(tableName))
 	}
-	c.DelTable(table(tableName))
+	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv4); err == nil {
+		c.DelTable(table(tableName))
+	}
 	return c.Flush()
 }
 
@@ -151,6 +156,9 @@ func rules(st State) []rule {
 	r(chainPrerouting, append(fibLocalDaddr(), jump(chainPorts))...)
 	r(chainOutput, append(fibLocalDaddr(), jump(chainPorts))...)
 	for _, p := range st.Ports {
+		if p.ContainerIP.Is6() {
+			continue // ip6 table
+		}
 		var e []expr.Any
 		e = append(e, l4proto(p.Proto)...)
 		if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
@@ -166,12 +174,7 @@ func rules(st State) []rule {
 		r(chainPorts, e...)
 	}
 
-	// Replies of forwarded connections.
-	r(chainForward,
-		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: le32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: le32(0)},
-		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: le32(0)},
-		accept())
+	out = append(out, forwardRules(st.Networks)...)
 	for _, n := range st.Networks {
 		// Masquerade: egress (not for --internal), and traffic DNATed into
 		// the bridge from 127.0.0.1 or from a container of the same network
@@ -181,11 +184,27 @@ func rules(st State) []rule {
 		}
 		r(chainPostrouting, append(append(ifname(unix.NFT_META_OIFNAME, expr.CmpOpEq, n.Bridge), saddrIn(netip.MustParsePrefix("127.0.0.0/8"))...), &expr.Masq{})...)
 		r(chainPostrouting, append(append(append(ifname(unix.NFT_META_OIFNAME, expr.CmpOpEq, n.Bridge), saddrIn(n.Subnet)...), ctStatusDNAT()...), &expr.Masq{})...)
+	}
+	return out
+}
 
+// forwardRules is the forward chain, the same for IPv4 and IPv6 (it
+// matches interfaces and conntrack state only): established first, then
+// per network.
+func forwardRules(nets []Network) []rule {
+	var out []rule
+	r := func(chain string, e ...expr.Any) { out = append(out, rule{chain, e}) }
+	// Replies of forwarded connections: the hot path, one rule.
+	r(chainForward,
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: le32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: le32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: le32(0)},
+		accept())
+	for _, n := range nets {
 		// Within the network: allowed.
 		r(chainForward, append(append(ifname(unix.NFT_META_IIFNAME, expr.CmpOpEq, n.Bridge), ifname(unix.NFT_META_OIFNAME, expr.CmpOpEq, n.Bridge)...), accept())...)
 		// Between berth's networks: isolated.
-		for _, o := range st.Networks {
+		for _, o := range nets {
 			if o.Bridge != n.Bridge {
 				r(chainForward, append(append(ifname(unix.NFT_META_IIFNAME, expr.CmpOpEq, n.Bridge), ifname(unix.NFT_META_OIFNAME, expr.CmpOpEq, o.Bridge)...), drop())...)
 			}

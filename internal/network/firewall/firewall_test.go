@@ -43,3 +43,28 @@ func TestRulesPerNetworkAndPort(t *testing.T) {
 		t.Fatal("rules are not deterministic")
 	}
 }
+
+func TestRules6OnlyForIPv6Networks(t *testing.T) {
+	nets := []Network{
+		{Bridge: "b0", Subnet: netip.MustParsePrefix("10.1.0.0/24"), Subnet6: netip.MustParsePrefix("fd00:1::/64")},
+		{Bridge: "b1", Subnet: netip.MustParsePrefix("10.2.0.0/24"), Subnet6: netip.MustParsePrefix("fd00:2::/64"), Internal: true},
+	}
+	ports := []Port{
+		{Proto: "tcp", HostPort: 8080, ContainerIP: netip.MustParseAddr("10.1.0.2"), ContainerPort: 80},
+		{Proto: "tcp", HostPort: 8080, ContainerIP: netip.MustParseAddr("fd00:1::2"), ContainerPort: 80},
+	}
+	rs := rules6(nets, ports)
+	if got := count(rs, chainPorts); got != 1 {
+		t.Fatalf("ip6 ports: %d rules, want only the IPv6 one", got)
+	}
+	// egress + hairpin for b0, hairpin only for the internal b1.
+	if got := count(rs, chainPostrouting); got != 3 {
+		t.Fatalf("ip6 postrouting: %d rules", got)
+	}
+	if got := count(rs, chainForward); got != 1+5+4 {
+		t.Fatalf("ip6 forward: %d rules", got)
+	}
+	if got := count(rules(State{Networks: nets, Ports: ports}), chainPorts); got != 1 {
+		t.Fatalf("ip ports: %d rules, want only the IPv4 one", got)
+	}
+}
