@@ -33,6 +33,7 @@ func NewStore(root string) (s *Store, bad []error, err error) {
 		return nil, nil, err
 	}
 	s = &Store{root: root, byID: map[string]*Container{}, names: map[string]string{}}
+	sweepTrash(root) // remove.go
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, nil, err
@@ -101,13 +102,8 @@ func (s *Store) Rename(c *Container, newName string) error {
 
 // Delete forgets c and removes its directory.
 func (s *Store) Delete(c *Container) error {
-	s.mu.Lock()
-	delete(s.byID, c.ID)
-	if s.names[c.Name] == c.ID {
-		delete(s.names, c.Name)
-	}
-	s.mu.Unlock()
-	return os.RemoveAll(s.Dir(c.ID))
+	s.Forget(c)
+	return s.RemoveFiles(c.ID)
 }
 
 // Get finds a container by full ID, name (with or without "/") or a unique

@@ -56,7 +56,6 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 		return nil, err
 	}
 	c.Mu.Lock()
-	defer c.Mu.Unlock()
 	s := c.State
 	dir := d.containers.Dir(c.ID)
 	cfg := *c.Config
@@ -92,14 +91,16 @@ func (d *Daemon) ContainerInspect(ctx context.Context, ref string, size bool) (*
 		Config:          &cfg,
 		NetworkSettings: d.networkSettings(c),
 	}
+	c.Mu.Unlock()
 	if size {
-		rw := dirSize(filepath.Join(dir, "rw", "upper"))
-		r.SizeRw = &rw
+		// Walked unlocked (sizes.go): a big rw layer must not stall the
+		// container's start, stop or ps.
+		rw, img := d.rwAndImageSize(c.ID, r.Image)
 		root := rw
-		if img, err := d.images.Resolve(c.ImageID); err == nil {
-			root += img.Size
+		if img >= 0 {
+			root += img
 		}
-		r.SizeRootFs = &root
+		r.SizeRw, r.SizeRootFs = &rw, &root
 	}
 	return r, nil
 }
@@ -177,6 +178,14 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 		c.Mu.Lock()
 		s, ok := d.summary(c, opts, f, all, before, since, ancestors)
 		c.Mu.Unlock()
+		if ok && opts.Size {
+			// Walked unlocked (sizes.go).
+			var img int64
+			s.SizeRw, img = d.rwAndImageSize(c.ID, s.ImageID)
+			if img >= 0 {
+				s.SizeRootFs = s.SizeRw + img
+			}
+		}
 		if ok {
 			out = append(out, s)
 		}
@@ -226,12 +235,6 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 	s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	if c.State.Health != nil {
 		s.Health = &apicontainer.HealthSummary{Status: c.State.Health.Status, FailingStreak: c.State.Health.FailingStreak}
-	}
-	if opts.Size {
-		s.SizeRw = dirSize(filepath.Join(d.containers.Dir(c.ID), "rw", "upper"))
-		if img, err := d.images.Resolve(c.ImageID); err == nil {
-			s.SizeRootFs = s.SizeRw + img.Size
-		}
 	}
 	return s, true
 }

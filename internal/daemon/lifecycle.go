@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -295,17 +293,20 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 		c.Mu.Unlock()
 		return errdefs.Conflict("unable to remove filesystem for %s: %v", c.ID, err)
 	}
-	d.runtimeFor(c).DeleteIfPresent(c.ID) // usually the shim did it already
-	os.RemoveAll(bundle)
-	if err := d.containers.Delete(c); err != nil && !errors.Is(err, os.ErrNotExist) {
-		c.Mu.Unlock()
-		return err
-	}
+	// Out of the index under c.Mu; the slow part (runtime delete, bundle,
+	// rw layer) runs unlocked so ps, inspect and a prune's other
+	// containers never wait for it. The record stays marked Removing on
+	// disk until its directory goes: a crash is finished at next start.
+	d.containers.Forget(c)
 	d.forgetExecs(c)
 	d.detachAll(c)
 	d.resetBackoff(c.ID)
+	rt := d.runtimeFor(c)
 	autoRemove, mounts := c.HostConfig.AutoRemove, c.MountPoints
 	c.Mu.Unlock()
+	if err := d.deleteContainerFiles(rt, c.ID, bundle); err != nil {
+		return err
+	}
 	if autoRemove {
 		// --rm takes the container's anonymous volumes with it, as in
 		// Docker. Outside c.Mu: finding a volume's users locks the other

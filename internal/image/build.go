@@ -77,14 +77,19 @@ func (s *Store) CreateImage(cfg dockerspec.DockerOCIImage, layers []ocispec.Desc
 // the data root loses.
 func (s *Store) RemoveUnusedLayers(layers []Layer) (int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	var blobs, diffIDs, chains []digest.Digest
 	for _, l := range layers {
 		blobs = append(blobs, l.Desc.Digest)
 		diffIDs = append(diffIDs, l.DiffID)
 		chains = append(chains, l.ChainID)
 	}
-	_, freed, err := s.releaseLocked(blobs, diffIDs, chains)
+	_, rel, err := s.releaseLocked(blobs, diffIDs, chains)
+	s.mu.Unlock()
+	// Deleting runs unlocked (see release).
+	freed, ferr := rel.finish()
+	if err == nil {
+		err = ferr
+	}
 	return freed, err
 }
 

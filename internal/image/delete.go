@@ -49,6 +49,8 @@ func (s *Store) Delete(ctx context.Context, refOrID string, force, noPrune bool,
 	if inUse == nil {
 		inUse = func(digest.Digest) (string, bool) { return "", false }
 	}
+	rel := &release{}
+	defer rel.finish() // after the deferred unlock: deletion runs unlocked
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	img := s.resolveLocked(refOrID)
@@ -58,7 +60,7 @@ func (s *Store) Delete(ctx context.Context, refOrID string, force, noPrune bool,
 	var records []image.DeleteResponse
 	ctr, running := inUse(img.ID)
 	if rd, ok := digestRef(refOrID); ok {
-		return s.deleteRepoDigestLocked(img, rd, ctr)
+		return s.deleteRepoDigestLocked(img, rd, ctr, rel)
 	}
 	byName := false
 	if !isIDRef(img.ID, refOrID) {
@@ -110,7 +112,8 @@ func (s *Store) Delete(ctx context.Context, refOrID string, force, noPrune bool,
 		}
 		records = append(records, image.DeleteResponse{Untagged: t})
 	}
-	deleted, _, err := s.removeImageLocked(img)
+	deleted, r, err := s.removeImageLocked(img)
+	rel.merge(r)
 	if err != nil {
 		return records, err
 	}
@@ -125,22 +128,24 @@ func usedMsg(ctr string, running bool) string {
 }
 
 // removeImageLocked drops the record first (so no record ever points at a
-// removed blob), then blobs and snapshots no other image uses
-// (releaseLocked). freed is what the data root loses, record included.
-func (s *Store) removeImageLocked(img *Image) ([]image.DeleteResponse, int64, error) {
+// removed blob), then detaches blobs and snapshots no other image uses
+// (releaseLocked). The release's finish, called after unlocking, deletes
+// them and reports what the data root loses, record included.
+func (s *Store) removeImageLocked(img *Image) ([]image.DeleteResponse, *release, error) {
 	recPath := filepath.Join(s.recordsDir(), img.ID.Encoded()+".json")
 	freed := diskusage.Allocated(recPath)
 	if err := os.Remove(recPath); err != nil && !os.IsNotExist(err) {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	delete(s.images, img.ID)
 	records := []image.DeleteResponse{{Deleted: img.ID.String()}}
 	blobs := append([]digest.Digest{img.ID, img.ManifestDigest}, layerDigests(img)...)
-	removed, n, err := s.releaseLocked(blobs, img.Config.RootFS.DiffIDs, img.ChainIDs)
+	removed, rel, err := s.releaseLocked(blobs, img.Config.RootFS.DiffIDs, img.ChainIDs)
+	rel.freed += freed
 	for _, c := range removed {
 		records = append(records, image.DeleteResponse{Deleted: c.String()})
 	}
-	return records, freed + n, err
+	return records, rel, err
 }
 
 func layerDigests(img *Image) []digest.Digest {
@@ -176,11 +181,25 @@ func (s *Store) Prune(ctx context.Context, danglingOnly bool, f filters.Args, in
 		until = t
 	}
 	report := &image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
+	rel := &release{}
+	err := s.pruneLocked(ctx, danglingOnly, until, f, inUse, report, rel)
+	// Deleting runs unlocked (see release); the report counts it.
+	freed, ferr := rel.finish()
+	report.SpaceReclaimed += uint64(freed)
+	if err == nil {
+		err = ferr
+	}
+	return report, err
+}
+
+// pruneLocked untags and detaches the images Prune selected; rel collects
+// what to delete once unlocked.
+func (s *Store) pruneLocked(ctx context.Context, danglingOnly bool, until time.Time, f filters.Args, inUse InUseFunc, report *image.PruneReport, rel *release) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, img := range s.images {
 		if ctx.Err() != nil {
-			return report, ctx.Err()
+			return ctx.Err()
 		}
 		if danglingOnly && len(img.RepoTags) > 0 {
 			continue
@@ -200,14 +219,14 @@ func (s *Store) Prune(ctx context.Context, danglingOnly bool, f filters.Args, in
 			s.untagLocked(norm, t)
 			report.ImagesDeleted = append(report.ImagesDeleted, image.DeleteResponse{Untagged: t})
 		}
-		recs, freed, err := s.removeImageLocked(img)
+		recs, r, err := s.removeImageLocked(img)
 		report.ImagesDeleted = append(report.ImagesDeleted, recs...)
-		report.SpaceReclaimed += uint64(freed)
+		rel.merge(r)
 		if err != nil {
-			return report, err
+			return err
 		}
 	}
-	return report, nil
+	return nil
 }
 
 func matchesAnyLabel(fs []string, labels map[string]string) bool {

@@ -41,21 +41,20 @@ func (s *Store) inUseLocked() (blobs, diffIDs, snaps map[digest.Digest]bool) {
 	return blobs, diffIDs, snaps
 }
 
-// releaseLocked removes, of the candidates, the blobs and snapshots no
+// releaseLocked detaches, of the candidates, the blobs and snapshots no
 // image or retainer needs, and the compressed forms of diff IDs no one
-// needs. chainIDs are bottom first; they are removed top first. It returns
-// the chain IDs removed and the bytes freed on disk. Caller holds mu.
-func (s *Store) releaseLocked(blobCands, diffIDCands, chainIDs []digest.Digest) ([]digest.Digest, int64, error) {
+// needs. chainIDs are bottom first; they are detached top first. It
+// returns the chain IDs detached and a release whose finish deletes them
+// and reports the bytes freed on disk: call it after unlocking mu (see
+// release). Caller holds mu.
+func (s *Store) releaseLocked(blobCands, diffIDCands, chainIDs []digest.Digest) ([]digest.Digest, *release, error) {
 	usedBlobs, usedDiffIDs, usedSnaps := s.inUseLocked()
-	var freed int64
+	rel := &release{}
 	removeBlob := func(d digest.Digest) {
 		if usedBlobs[d] || !s.blobs.has(d) {
 			return
 		}
-		size := diskusage.Allocated(s.blobs.path(d))
-		if s.blobs.remove(d) == nil {
-			freed += size
-		}
+		rel.detachFile(s, s.blobs.path(d))
 		usedBlobs[d] = true // once
 	}
 	for _, d := range blobCands {
@@ -71,27 +70,28 @@ func (s *Store) releaseLocked(blobCands, diffIDCands, chainIDs []digest.Digest) 
 		if atomicfile.ReadJSON(p, &desc) == nil {
 			removeBlob(desc.Digest)
 		}
+		// A small record: removed here, so no later lookup finds it.
 		size := diskusage.Allocated(p)
 		if err := os.Remove(p); err == nil {
-			freed += size
+			rel.freed += size
 		}
 	}
 	var removed []digest.Digest
 	for i := len(chainIDs) - 1; i >= 0; i-- {
 		c := chainIDs[i]
-		if usedSnaps[c] {
+		if usedSnaps[c] || c.Validate() != nil {
 			continue
 		}
-		if _, err := s.snaps.Get(c); err != nil {
-			continue
+		tmp, err := s.snaps.Detach(c)
+		if err != nil {
+			return removed, rel, err
 		}
-		size := s.snaps.DiskSize(c)
-		if err := s.snaps.Remove(c); err != nil {
-			return removed, freed, err
+		if tmp == "" {
+			continue
 		}
 		usedSnaps[c] = true
-		freed += size
+		rel.trash = append(rel.trash, tmp)
 		removed = append(removed, c)
 	}
-	return removed, freed, nil
+	return removed, rel, nil
 }

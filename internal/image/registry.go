@@ -88,6 +88,8 @@ func (s *Store) AddPulled(configDigest, manifestDigest digest.Digest, refs []str
 	if err != nil {
 		return nil, false, err
 	}
+	rel := &release{}
+	defer rel.finish() // after the deferred unlock (see release)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	img, ok := s.images[configDigest]
@@ -97,7 +99,8 @@ func (s *Store) AddPulled(configDigest, manifestDigest digest.Digest, refs []str
 	} else if fresh.ManifestDigest != img.ManifestDigest {
 		// The image keeps its manifest: the pulled one and layer blobs
 		// only it names would be left on disk with nothing naming them.
-		s.releaseLocked(append([]digest.Digest{fresh.ManifestDigest}, layerDigests(fresh)...), nil, nil)
+		_, r, _ := s.releaseLocked(append([]digest.Digest{fresh.ManifestDigest}, layerDigests(fresh)...), nil, nil)
+		rel.merge(r)
 	}
 	if repoDigest != "" {
 		img.RepoDigests = withRepoDigest(img.RepoDigests, repoDigest)
@@ -231,7 +234,7 @@ func digestRef(s string) (string, bool) {
 
 // deleteRepoDigestLocked is rmi NAME@DIGEST: the digest reference goes, and
 // the image with it when nothing else names it and no container uses it.
-func (s *Store) deleteRepoDigestLocked(img *Image, rd, ctr string) ([]image.DeleteResponse, error) {
+func (s *Store) deleteRepoDigestLocked(img *Image, rd, ctr string, rel *release) ([]image.DeleteResponse, error) {
 	var kept []string
 	for _, d := range img.RepoDigests {
 		if d != rd {
@@ -246,6 +249,7 @@ func (s *Store) deleteRepoDigestLocked(img *Image, rd, ctr string) ([]image.Dele
 	if len(img.RepoTags) > 0 || len(img.RepoDigests) > 0 || ctr != "" {
 		return records, nil
 	}
-	deleted, _, err := s.removeImageLocked(img)
+	deleted, r, err := s.removeImageLocked(img)
+	rel.merge(r)
 	return append(records, deleted...), err
 }

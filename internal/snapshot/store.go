@@ -153,20 +153,39 @@ func (s *Store) Dirs(chainIDs []digest.Digest) ([]string, error) {
 // Remove deletes a snapshot. It is first renamed to a temp name, so a crash
 // midway leaves a leftover New sweeps, never a half snapshot.
 func (s *Store) Remove(chainID digest.Digest) error {
-	if chainID.Validate() != nil {
-		return errdefs.Invalid("invalid chain ID %q", chainID)
-	}
-	s.mu.Lock()
-	tmp := filepath.Join(s.root, tmpPrefix+"rm-"+chainID.Encoded())
-	err := os.Rename(s.dir(chainID), tmp)
-	s.mu.Unlock()
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
+	tmp, err := s.Detach(chainID)
+	if err != nil || tmp == "" {
 		return err
 	}
-	return os.RemoveAll(tmp)
+	err = os.RemoveAll(tmp)
+	os.Remove(filepath.Dir(tmp))
+	return err
+}
+
+// Detach renames the snapshot of chainID out of the store and returns
+// where it went (alone in a private temp dir that New sweeps), or "" if
+// it did not exist. The caller deletes it, then the dir, when it holds no
+// lock: the rename is instant, the deletion may walk gigabytes.
+func (s *Store) Detach(chainID digest.Digest) (string, error) {
+	if chainID.Validate() != nil {
+		return "", errdefs.Invalid("invalid chain ID %q", chainID)
+	}
+	dir, err := os.MkdirTemp(s.root, tmpPrefix+"rm-")
+	if err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(dir, chainID.Encoded())
+	s.mu.Lock()
+	err = os.Rename(s.dir(chainID), tmp)
+	s.mu.Unlock()
+	if err != nil {
+		os.Remove(dir)
+		if os.IsNotExist(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	return tmp, nil
 }
 
 // Size is the sum of the layer's regular file sizes (0 if unknown).

@@ -6,7 +6,6 @@ package volume
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,6 +54,8 @@ type Store struct {
 	root string
 	mu   sync.Mutex
 	vols map[string]*Volume
+	// removing are volumes Remove is unmounting (remove.go).
+	removing map[string]bool
 }
 
 // New loads every volume under root. A directory whose metadata file is
@@ -64,7 +65,8 @@ func New(root string) (*Store, error) {
 	if err := os.MkdirAll(root, 0o701); err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, vols: map[string]*Volume{}}
+	s := &Store{root: root, vols: map[string]*Volume{}, removing: map[string]bool{}}
+	sweepTrash(root)
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
@@ -175,20 +177,42 @@ func (s *Store) Path(name string) string { return filepath.Join(s.root, name, da
 
 // Remove unmounts (if the driver mounted it) and deletes the volume's
 // directory. Whether containers still use it is the caller's check.
+// Only cheap steps run under the store lock (start and exit paths call Get
+// while holding a container's lock): the unmount runs with the volume
+// marked removing, then the directory is renamed out of the store and the
+// volume taken out of the map; the deletion runs unlocked. The rename means
+// a crash never leaves a half-deleted volume visible: New sweeps it.
 func (s *Store) Remove(name string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, ok := s.vols[name]; !ok {
+		s.mu.Unlock()
 		return errdefs.NotFound("get %s: no such volume", name)
 	}
+	if s.removing[name] {
+		s.mu.Unlock()
+		return errdefs.Conflict("remove %s: volume is being removed", name)
+	}
+	s.removing[name] = true
+	s.mu.Unlock()
+
 	if err := unmountIfMounted(s.Path(name)); err != nil {
+		s.mu.Lock()
+		delete(s.removing, name)
+		s.mu.Unlock()
 		return errdefs.Conflict("remove %s: %v", name, err)
 	}
-	if err := os.RemoveAll(filepath.Join(s.root, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+
+	s.mu.Lock()
+	trash, err := s.detachLocked(name)
+	delete(s.removing, name)
+	if err == nil {
+		delete(s.vols, name)
+	}
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	delete(s.vols, name)
-	return nil
+	return removeTrash(trash)
 }
 
 // Size is the bytes the volume's files take on disk (blocks, not lengths,
