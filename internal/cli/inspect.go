@@ -55,18 +55,26 @@ func runInspect(ctx context.Context, c *Cli, o *inspectOptions, args []string) e
 	if err != nil {
 		return err
 	}
+	return printInspected(c, o.format, args, func(name string) (json.RawMessage, error) {
+		return inspectOne(ctx, api, o, name)
+	})
+}
+
+// printInspected is every inspect command's output: the objects found,
+// through --format, then the errors of those not found, one per line.
+// Like docker, JSON output is printed even when nothing was found ("[]").
+func printInspected(c *Cli, format string, names []string, get func(name string) (json.RawMessage, error)) error {
 	var raws []json.RawMessage
 	var errs []string
-	for _, name := range args {
-		raw, err := inspectOne(ctx, api, o, name)
+	for _, name := range names {
+		raw, err := get(name)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}
 		raws = append(raws, raw)
 	}
-	// Like docker, JSON output is printed even when nothing was found ("[]").
-	if err := executeInspectTemplate(c.out, o.format, raws); err != nil {
+	if err := executeInspectTemplate(c.out, format, raws); err != nil {
 		return err
 	}
 	if len(errs) > 0 {

@@ -155,23 +155,10 @@ func newVolumeInspectCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var raws []json.RawMessage
-			var errs []string
-			for _, name := range args {
+			return printInspected(c, format, args, func(name string) (json.RawMessage, error) {
 				res, err := api.VolumeInspect(cmd.Context(), name, client.VolumeInspectOptions{})
-				if err != nil {
-					errs = append(errs, err.Error())
-					continue
-				}
-				raws = append(raws, res.Raw)
-			}
-			if err := executeInspectTemplate(c.out, format, raws); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				return errors.New(strings.Join(errs, "\n"))
-			}
-			return nil
+				return res.Raw, err
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")

@@ -8,7 +8,7 @@ import (
 
 // TestBerthPruneCommands: berth's own `... prune -f` commands print Docker's
 // report: the heading, the IDs or names, then the reclaimed space (no space
-// line for networks).
+// line for networks); volume and network inspect share the inspect output.
 func TestBerthPruneCommands(t *testing.T) {
 	d := startDaemon(t)
 	d.busybox(t)
@@ -24,6 +24,15 @@ func TestBerthPruneCommands(t *testing.T) {
 		}
 		return out
 	}
+	// inspect prints what it found and fails for what it did not.
+	if out := berth("volume", "inspect", "-f", "{{.Name}}", "prune-vol"); out != "prune-vol\n" {
+		t.Errorf("volume inspect: %q", out)
+	}
+	out, errOut, code := d.berth("network", "inspect", "-f", "{{.Name}}", "prune-me", "nosuch")
+	if code == 0 || out != "prune-me\n" || !strings.Contains(errOut, "nosuch") {
+		t.Errorf("network inspect of one found, one missing: exit %d, %q, %q", code, out, errOut)
+	}
+
 	space := regexp.MustCompile(`(?m)^Total reclaimed space: \S+$`)
 	if out := berth("container", "prune", "-f"); !strings.Contains(out, "Deleted Containers:\n"+ctr+"\n\n") || !space.MatchString(out) {
 		t.Errorf("container prune:\n%s", out)
