@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/image"
@@ -194,38 +192,13 @@ func pullLayers(ctx context.Context, st *image.Store, p *remote.Puller, repo nam
 	}
 	// After a failure no new layer starts, but those in flight finish and
 	// are committed: the next pull does not fetch them again.
-	sem := make(chan struct{}, maxConcurrentLayers)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var failed atomic.Bool
-	var firstErr error
+	ids := make([]string, len(jobs))
 	for i, j := range jobs {
-		if i >= maxConcurrentLayers {
-			rep.status(shortID(j.desc.Digest.String()), "Waiting")
-		}
+		ids[i] = shortID(j.desc.Digest.String())
 	}
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if failed.Load() {
-				return
-			}
-			l := layerPull{st: st, rep: rep, desc: j.desc, diffID: j.diffID, chainID: j.chainID, blobOnly: j.haveSnap}
-			if err := l.run(ctx, p, repo); err != nil {
-				once.Do(func() { firstErr = err; failed.Store(true) })
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+	return eachLayer(ctx, rep, ids, false, func(ctx context.Context, i int) error {
+		j := jobs[i]
+		l := layerPull{st: st, rep: rep, desc: j.desc, diffID: j.diffID, chainID: j.chainID, blobOnly: j.haveSnap}
+		return l.run(ctx, p, repo)
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/image"
@@ -133,52 +132,31 @@ func mountSource(r Ref, img *image.Image) name.Reference {
 }
 
 func uploadLayers(ctx context.Context, pusher *remote.Pusher, repo name.Repository, layers []*storedLayer, mount name.Reference, rep *reporter) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, maxConcurrentLayers)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
+	ids := make([]string, len(layers))
 	for i, l := range layers {
-		if i >= maxConcurrentLayers {
-			rep.status(shortID(l.desc.Digest.String()), "Waiting")
+		ids[i] = shortID(l.desc.Digest.String())
+	}
+	// A failed upload cancels the others: the push fails as a whole.
+	return eachLayer(ctx, rep, ids, true, func(ctx context.Context, i int) error {
+		l := layers[i]
+		var up v1.Layer = l
+		if mount != nil {
+			up = &remote.MountableLayer{Layer: l, Reference: mount}
 		}
-	}
-	for _, l := range layers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			var up v1.Layer = l
-			if mount != nil {
-				up = &remote.MountableLayer{Layer: l, Reference: mount}
-			}
-			l.rep = rep
-			if err := pusher.Upload(ctx, repo, up); err != nil {
-				once.Do(func() { firstErr = err; cancel() })
-				return
-			}
-			id := shortID(l.desc.Digest.String())
-			switch {
-			case l.opened():
-				rep.status(id, "Pushed")
-			case mount != nil:
-				rep.status(id, "Mounted from "+familiar(mount.Context().Name()))
-			default:
-				rep.status(id, "Layer already exists")
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+		l.rep = rep
+		if err := pusher.Upload(ctx, repo, up); err != nil {
+			return err
+		}
+		switch {
+		case l.opened():
+			rep.status(ids[i], "Pushed")
+		case mount != nil:
+			rep.status(ids[i], "Mounted from "+familiar(mount.Context().Name()))
+		default:
+			rep.status(ids[i], "Layer already exists")
+		}
+		return nil
+	})
 }
 
 // rawManifest is a manifest pushed byte for byte.
