@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/archive"
@@ -149,15 +148,10 @@ func dirSize(dir string) int64 {
 // unmountUnder unmounts what an interrupted build left mounted below dir
 // (deepest first), so removing dir never reaches into a mount.
 func unmountUnder(dir string) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
 	var targets []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			targets = append(targets, f[4])
+	for _, mp := range snapshot.MountsUnder(dir) {
+		if mp != dir {
+			targets = append(targets, mp)
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(targets)))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/berth-dev/berth/internal/snapshot"
 	"golang.org/x/sys/unix"
 )
 
@@ -182,36 +183,12 @@ func isMountPoint(dir string) bool {
 	if st.Dev != parent.Dev {
 		return true
 	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && unescapeOctal(f[4]) == dir {
+	for _, mp := range snapshot.MountsUnder(dir) {
+		if mp == dir {
 			return true
 		}
 	}
 	return false
-}
-
-// unescapeOctal undoes mountinfo's \040-style escapes.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func statT(info os.FileInfo) (*syscall.Stat_t, bool) {

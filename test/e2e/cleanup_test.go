@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/berth-dev/berth/internal/snapshot"
 	"golang.org/x/sys/unix"
 )
 
@@ -122,47 +122,9 @@ func (d *daemon) unmountAll(logf func(string, ...any)) {
 	}
 }
 
-// mountsUnder lists mount points at or below dir from /proc/self/mountinfo.
-func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMountPath(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	return out
-}
-
-// unescapeMountPath undoes mountinfo's octal escapes (\040 for space and so on).
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+// mountsUnder lists mount points at or below dir (the engine's own reader
+// of /proc/self/mountinfo).
+func mountsUnder(dir string) []string { return snapshot.MountsUnder(dir) }
 
 // removeCgroups removes empty cgroup directories named after the given container IDs
 // (e.g. /sys/fs/cgroup/memory/berth/<id>), searching a few levels under each hierarchy.

@@ -121,14 +121,19 @@ func Delete(tableName string) error {
 // CountRules is the number of rules in each of berth's chains (tests and
 // leak checks use it).
 func CountRules(tableName string) (map[string]int, error) {
+	return countRules(tableName, nftables.TableFamilyIPv4, table(tableName))
+}
+
+// countRules counts the rules of berth's chains in table t of one family
+// (the table absent: an error).
+func countRules(tableName string, family nftables.TableFamily, t *nftables.Table) (map[string]int, error) {
 	c, err := nftables.New()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv4); err != nil {
+	if _, err := c.ListTableOfFamily(tableName, family); err != nil {
 		return nil, err
 	}
-	t := table(tableName)
 	out := map[string]int{}
 	for _, name := range []string{chainPorts, chainPrerouting, chainOutput, chainPostrouting, chainForward, UserChain} {
 		rs, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})

@@ -116,21 +116,5 @@ func saddr6In(p netip.Prefix) []expr.Any {
 
 // CountRules6 is CountRules for the ip6 table (absent: an error).
 func CountRules6(tableName string) (map[string]int, error) {
-	c, err := nftables.New()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := c.ListTableOfFamily(tableName, nftables.TableFamilyIPv6); err != nil {
-		return nil, err
-	}
-	t := table6(tableName)
-	out := map[string]int{}
-	for _, name := range []string{chainPorts, chainPrerouting, chainOutput, chainPostrouting, chainForward, UserChain} {
-		rs, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
-		if err != nil {
-			continue
-		}
-		out[name] = len(rs)
-	}
-	return out, nil
+	return countRules(tableName, nftables.TableFamilyIPv6, table6(tableName))
 }
