@@ -70,6 +70,9 @@ type Daemon struct {
 	attaches map[string][]*pendingAttach // attach requests made before start
 	backoff  map[string]time.Duration    // restart back-off per container
 	runtimes map[string]*runtime.Runtime // by name, besides the default rt
+	// seccompBPF hands crun the program it compiled for an earlier
+	// container with the same seccomp profile (see runtime.SeccompCache).
+	seccompBPF runtime.SeccompCache
 
 	builds         buildState     // the image builder, opened on first use (build.go)
 	healthMonitors healthMonitors // HEALTHCHECK probe loops (health.go)

@@ -120,6 +120,8 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	if err != nil {
 		return err
 	}
+	rt := d.runtimeFor(c)
+	seccompKey, seccompCached := d.seccompBPF.Apply(rt, spec)
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -128,7 +130,6 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		return err
 	}
 	maxSize, maxFile := d.logRotation(c)
-	rt := d.runtimeFor(c)
 	shimCfg := shimproto.Config{
 		ID:              c.ID,
 		Bundle:          bundle,
@@ -145,6 +146,9 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	}
 	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
 		return errdefs.Invalid("failed to create task for container: %s", runtime.DockerMessage(err.Error()))
+	}
+	if !seccompCached {
+		d.seccompBPF.Learn(rt, c.ID, seccompKey)
 	}
 	d.connectPendingAttaches(c)
 	pid, err := shimclient.StartContainer(ctx, bundle)
