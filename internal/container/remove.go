@@ -27,14 +27,25 @@ func (s *Store) Forget(c *Container) {
 // midway leaves a trash dir NewStore sweeps, never a record whose rw layer
 // is half gone.
 func (s *Store) RemoveFiles(id string) error {
-	trash := filepath.Join(s.root, trashPrefix+id)
-	if err := os.Rename(s.Dir(id), trash); err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
+	trash, err := s.MoveToTrash(id)
+	if err != nil || trash == "" {
 		return err
 	}
 	return os.RemoveAll(trash)
+}
+
+// MoveToTrash is RemoveFiles' first half: after it the container is gone
+// (its directory renamed away, "" if there was none) and the caller deletes
+// the returned trash directory when it suits it.
+func (s *Store) MoveToTrash(id string) (string, error) {
+	trash := filepath.Join(s.root, trashPrefix+id)
+	if err := os.Rename(s.Dir(id), trash); err != nil {
+		if os.IsNotExist(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	return trash, nil
 }
 
 // sweepTrash finishes deletions a crash interrupted.

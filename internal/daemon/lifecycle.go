@@ -304,7 +304,8 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 	rt := d.runtimeFor(c)
 	autoRemove, mounts := c.HostConfig.AutoRemove, c.MountPoints
 	c.Mu.Unlock()
-	if err := d.deleteContainerFiles(rt, c.ID, bundle); err != nil {
+	trash, err := d.removeContainerFiles(rt, c.ID, bundle)
+	if err != nil {
 		return err
 	}
 	if autoRemove {
@@ -319,6 +320,7 @@ func (d *Daemon) removeContainer(c *container.Container) error {
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
 	c.Mu.Unlock()
+	d.deleteTrash(trash) // still before returning: a prune's report is then exact
 	return nil
 }
 
