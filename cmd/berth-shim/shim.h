@@ -202,12 +202,14 @@ void logw_use_buffer(struct logw *w, char *buf);
 int logstream_write(struct logstream *s, const char *p, size_t n);
 int logstream_close(struct logstream *s);
 int logw_close(struct logw *w, char *err, size_t errlen);
+extern const struct timespec *log_clock_override; // tests only
 
 // runtime.c
 int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const *sub, int nsub);
 int shim_create(char *err, size_t errlen);
 int start_via_exec_fifo(bool *done, char *err, size_t errlen);
 bool last_runtime_error(const char *path, char *msg, size_t msglen);
+bool flat_json(const char *b, size_t n, char **level, char **msg);
 void cleanup_failed(void);
 void finish(void);
 
