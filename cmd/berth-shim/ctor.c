@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct shim S;
@@ -249,25 +250,20 @@ static bool parse_int(const char *v, int64_t *out, int64_t lo, int64_t hi) {
 }
 
 // parse_config reads shim.conf: key=value lines, strings Go-quoted
-// (shimproto.MarshalConfig / ParseConfig).
-int parse_config(const char *data, size_t len, struct config *c, char *err, size_t errlen) {
+// (shimproto.MarshalConfig / ParseConfig). data (NUL-terminated) is cut
+// into lines in place.
+int parse_config(char *data, size_t len, struct config *c, char *err, size_t errlen) {
 	memset(c, 0, sizeof *c);
-	const char *p = data, *end = data + len;
+	char *p = data, *end = data + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		size_t ll = (size_t)(le - p);
-		if (ll == 0) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *le = nl ? nl : end;
+		if (le == p) {
 			p = le + 1;
 			continue;
 		}
-		char line[8192];
-		if (ll >= sizeof line) {
-			seterr(err, errlen, "shim config: line too long");
-			return -1;
-		}
-		memcpy(line, p, ll);
-		line[ll] = 0;
+		*le = 0;
+		char *line = p;
 		p = le + 1;
 		char *eq = strchr(line, '=');
 		if (!eq) {
@@ -388,13 +384,10 @@ static int sync_fd = 3;
 static void reply(const char *line, const char *msg) {
 	if (sync_fd < 0)
 		return;
-	char buf[8192];
-	int n = snprintf(buf, sizeof buf, "%s%s\n", line, msg ? msg : "");
-	if (n >= (int)sizeof buf) {
-		n = (int)sizeof buf - 1;
-		buf[n - 1] = '\n';
-	}
-	write_all(sync_fd, buf, (size_t)n);
+	struct iovec iov[3] = {{(void *)line, strlen(line)}, {(void *)(msg ? msg : ""), msg ? strlen(msg) : 0}, {"\n", 1}};
+	ssize_t n;
+	while ((n = writev(sync_fd, iov, 3)) < 0 && errno == EINTR)
+		; // one short line into an empty pipe: written whole
 	close(sync_fd);
 	sync_fd = -1;
 }

@@ -160,7 +160,7 @@ extern struct shim S;
 
 // ctor.c
 int shim_run(const char *dir, char **envp);
-int parse_config(const char *data, size_t len, struct config *c, char *err, size_t errlen);
+int parse_config(char *data, size_t len, struct config *c, char *err, size_t errlen);
 
 // loop.c
 int loop_init(void);
