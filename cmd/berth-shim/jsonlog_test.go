@@ -192,3 +192,42 @@ func TestCLogRotationMatchesLogwriter(t *testing.T) {
 		}
 	}
 }
+
+// benchChunks is 32 MiB of 100-byte lines in 256 KiB reads, as a chatty
+// container's output reaches the log writer.
+func benchChunks() []logWrite {
+	line := append(bytes.Repeat([]byte("a"), 99), '\n')
+	chunk := bytes.Repeat(line, (256<<10)/len(line))
+	w := make([]logWrite, 128)
+	for i := range w {
+		w[i] = logWrite{1, chunk}
+	}
+	return w
+}
+
+func BenchmarkCLogStream(b *testing.B) {
+	chunks := benchChunks()
+	b.SetBytes(int64(len(chunks) * len(chunks[0].data)))
+	for b.Loop() {
+		if err := cLogStreams(os.DevNull, 0, 1, chunks, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGoLogStream(b *testing.B) {
+	chunks := benchChunks()
+	b.SetBytes(int64(len(chunks) * len(chunks[0].data)))
+	for b.Loop() {
+		w, err := logwriter.NewWriter(os.DevNull, 0, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := w.Stream("stdout")
+		for _, c := range chunks {
+			s.Write(c.data)
+		}
+		s.Close()
+		w.Close()
+	}
+}
