@@ -51,7 +51,8 @@ trap teardown EXIT
 
 if [ -z "${BERTH_BIN_DIR:-}" ]; then
 	log "building berth"
-	(cd "$REPO" && CGO_ENABLED=0 go build -o "$BIN/" ./cmd/...) || die "build failed"
+	(cd "$REPO" && CGO_ENABLED=0 go build -o "$BIN/" ./cmd/berth &&
+		CGO_ENABLED=1 go build -o "$BIN/" ./cmd/berth-shim) || die "build failed"
 fi
 bash "$REPO/scripts/mkbase.sh" -o "$DIR/bb.tar" || die "mkbase failed"
 mkdir -p "$DIR/data" "$DIR/exec"

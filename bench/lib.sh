@@ -62,7 +62,8 @@ bench_init() {
 
 	if [ -z "${BERTH_BIN_DIR:-}" ]; then
 		log "building berth into $BENCH_BIN"
-		(cd "$REPO" && CGO_ENABLED=0 go build -o "$BENCH_BIN/" ./cmd/...) || die "build failed"
+		(cd "$REPO" && CGO_ENABLED=0 go build -o "$BENCH_BIN/" ./cmd/berth &&
+			CGO_ENABLED=1 go build -o "$BENCH_BIN/" ./cmd/berth-shim) || die "build failed"
 	fi
 	set_engine_cmds
 

@@ -24,7 +24,7 @@ fi
 
 # 1. Debian packages (only what is missing).
 pkgs=()
-for p in runc crun busybox-static iproute2 nftables ca-certificates git; do
+for p in runc crun busybox-static iproute2 nftables ca-certificates git gcc libc6-dev; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs+=("$p")
 done
 if [ ${#pkgs[@]} -gt 0 ]; then
@@ -48,7 +48,9 @@ fi
 
 # 3. Build berth and berth-shim (they must sit side by side).
 say "building berth into $BIN"
-CGO_ENABLED=0 go build -o "$BIN/" ./cmd/...
+# berth is pure Go (static); berth-shim's monitor is C: cgo, gcc, libc6-dev, linked -static.
+CGO_ENABLED=0 go build -o "$BIN/" ./cmd/berth
+CGO_ENABLED=1 go build -o "$BIN/" ./cmd/berth-shim
 
 # 4. The daemon, unless ours is already running.
 running_pid() {

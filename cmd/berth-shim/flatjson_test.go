@@ -6,13 +6,17 @@ import (
 	"testing"
 )
 
-func TestFlatJSONStrings(t *testing.T) {
-	got, ok := flatJSONStrings([]byte(` {"level":"error", "msg":"exec: \"x\": not found \u003c\ud83d\ude00\n","n":12,"b":true,"time":"t"} `))
-	if !ok || got["level"] != "error" || got["msg"] != "exec: \"x\": not found <😀\n" || got["time"] != "t" {
-		t.Fatalf("%q %v", got, ok)
+// The runtime's JSON log lines are parsed by the C monitor (runtime.c).
+func TestFlatJSON(t *testing.T) {
+	level, msg, ok := cFlatJSON(` {"level":"error", "msg":"exec: \"x\": not found \u003c\ud83d\ude00\n","n":12,"b":true,"time":"t"} `)
+	if !ok || level != "error" || msg != "exec: \"x\": not found <😀\n" {
+		t.Fatalf("%q %q %v", level, msg, ok)
+	}
+	if level, msg, ok := cFlatJSON(`{"msg":"lone \udc00 \/","level":1}`); !ok || level != "" || msg != "lone \uFFFD /" {
+		t.Fatalf("%q %q %v", level, msg, ok)
 	}
 	for _, bad := range []string{"", "[]", `{"a":"b"`, `{"a":{"b":1}}`, `{"a":"\q"}`, `{"a" "b"}`} {
-		if _, ok := flatJSONStrings([]byte(bad)); ok {
+		if _, _, ok := cFlatJSON(bad); ok {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -26,7 +30,10 @@ not json
 {"level":"error","msg":"second \"quoted\""}
 {"level":"info","msg":"later"}
 `), 0o644)
-	if got := lastRuntimeError(p); got != `second "quoted"` {
+	if got := cLastRuntimeError(p); got != `second "quoted"` {
+		t.Fatalf("%q", got)
+	}
+	if got := cLastRuntimeError(p + ".missing"); got != "" {
 		t.Fatalf("%q", got)
 	}
 }

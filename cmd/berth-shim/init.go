@@ -87,3 +87,11 @@ func lookPath(name string) (string, error) {
 	}
 	return "", syscall.ENOENT
 }
+
+// exitCode follows Docker: the exit status, or 128+signal.
+func exitCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

@@ -72,13 +72,16 @@ func TestShimMemory(t *testing.T) {
 		// Where one shim's memory is, mapping by mapping.
 		tasks, _ := os.ReadDir("/proc/" + all[0].shimPid + "/task")
 		t.Logf("threads: %d", len(tasks))
-		var name string
+		var name, rss string
 		for _, l := range strings.Split(string(mustRead(t, "/proc/"+all[0].shimPid+"/smaps")), "\n") {
 			f := strings.Fields(l)
-			if len(f) >= 5 && strings.Contains(f[0], "-") {
+			switch {
+			case len(f) >= 5 && strings.Contains(f[0], "-"):
 				name = l
-			} else if len(f) == 3 && f[0] == "Rss:" && f[1] != "0" {
-				t.Logf("%6s kB %s", f[1], name)
+			case len(f) == 3 && f[0] == "Rss:":
+				rss = f[1]
+			case len(f) == 3 && f[0] == "Private_Dirty:" && rss != "0":
+				t.Logf("%6s kB (private dirty %4s) %s", rss, f[1], name)
 			}
 		}
 	}

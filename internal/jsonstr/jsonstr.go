@@ -1,6 +1,5 @@
 // Package jsonstr decodes JSON strings by hand for the few places that
-// read one flat JSON shape in a hot loop (json-file log lines) or must not
-// link encoding/json (the shim, whose memory is paid per container).
+// read one flat JSON shape in a hot loop (json-file log lines).
 package jsonstr
 
 import (

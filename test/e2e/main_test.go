@@ -103,12 +103,15 @@ func findRepoRoot() (string, error) {
 }
 
 func buildBinaries(dir string) error {
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/...")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go build ./cmd/...: %v\n%s", err, out)
+	// berth is pure Go; berth-shim's monitor is C (cgo, linked -static).
+	for _, b := range []struct{ pkg, cgo string }{{"./cmd/berth", "0"}, {"./cmd/berth-shim", "1"}} {
+		cmd := exec.Command("go", "build", "-o", dir+"/", b.pkg)
+		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		}
 	}
 	for _, b := range []string{"berth", "berth-shim"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {

@@ -1,0 +1,438 @@
+// Docker's json-file log format, byte for byte as internal/logs/logwriter
+// writes it: JSON escaping, RFC3339Nano timestamps, lines cut at 16 KiB,
+// partial last lines, rotation (max-size, max-file).
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+static const char hexdig[] = "0123456789abcdef";
+
+// A clock the tests can fix (cgo wrapper); NULL in the shim.
+const struct timespec *log_clock_override;
+
+// utf8_decode is Go's utf8.DecodeRune: the length of a valid sequence at p
+// (rejecting overlong forms, surrogates, > U+10FFFF), or 0 if invalid.
+static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *r) {
+	unsigned char c = p[0];
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t size;
+	if (c >= 0xC2 && c <= 0xDF) {
+		size = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		size = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		size = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (n < size || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t k = 2; k < size; k++)
+		if (p[k] < 0x80 || p[k] > 0xBF)
+			return 0;
+	if (size == 2)
+		*r = (uint32_t)(c & 0x1F) << 6 | (p[1] & 0x3F);
+	else if (size == 3)
+		*r = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+	else
+		*r = (uint32_t)(c & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 | (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+	return size;
+}
+
+// escape_one writes the escape of the byte (or rune) at s[i] that the fast
+// scan stopped at, and returns how many input bytes it took. bf: \b and \f
+// as short escapes (logwriter, encoding/json since Go 1.22); the exit record
+// (shimproto) writes them as \u0008 and \u000c.
+static inline size_t escape_one(char **out, const unsigned char *s, size_t i, size_t n, bool bf) {
+	char *o = *out;
+	unsigned char b = s[i];
+	if (b < 0x80) {
+		switch (b) {
+		case '\\':
+		case '"':
+			o[0] = '\\', o[1] = (char)b, o += 2;
+			break;
+		case '\n':
+			o[0] = '\\', o[1] = 'n', o += 2;
+			break;
+		case '\r':
+			o[0] = '\\', o[1] = 'r', o += 2;
+			break;
+		case '\t':
+			o[0] = '\\', o[1] = 't', o += 2;
+			break;
+		case '\b':
+		case '\f':
+			if (bf) {
+				o[0] = '\\', o[1] = b == '\b' ? 'b' : 'f', o += 2;
+				break;
+			}
+			// fall through
+		default:
+			if (b >= 0x20 && b != '<' && b != '>' && b != '&') {
+				*o++ = (char)b;
+				break;
+			}
+			memcpy(o, "\\u00", 4);
+			o[4] = hexdig[b >> 4], o[5] = hexdig[b & 0xF], o += 6;
+		}
+		*out = o;
+		return 1;
+	}
+	uint32_t r;
+	size_t size = utf8_decode(s + i, n - i, &r);
+	if (size == 0) {
+		memcpy(o, "\\ufffd", 6);
+		*out = o + 6;
+		return 1;
+	}
+	if (r == 0x2028 || r == 0x2029) {
+		memcpy(o, "\\u202", 5);
+		o[5] = hexdig[r & 0xF];
+		*out = o + 6;
+		return size;
+	}
+	memcpy(o, s + i, size);
+	*out = o + size;
+	return size;
+}
+
+// plain marks ASCII bytes that need no escaping.
+static inline bool plain(unsigned char b) {
+	return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&';
+}
+
+// escape writes the JSON string body of s (no quotes) to dst and returns its
+// length. dst must have room for 6*n + 16 bytes: the vector path stores 16
+// bytes at a time and keeps only those before the first special byte.
+static size_t escape(char *dst, const char *src, size_t n, bool bf) {
+	const unsigned char *s = (const unsigned char *)src;
+	char *o = dst;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i ctl = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), amp = _mm_set1_epi8('&');
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		_mm_storeu_si128((__m128i *)o, v);
+		// A lane is special if it is a control byte (max(v, 0x1f) == 0x1f),
+		// one of " \ < > &, or non-ASCII (its high bit, taken straight from v).
+		__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl);
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, amp));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, v));
+		if (mask == 0) {
+			i += 16;
+			o += 16;
+			continue;
+		}
+		unsigned k = (unsigned)__builtin_ctz(mask);
+		i += k;
+		o += k;
+		i += escape_one(&o, s, i, n, bf);
+	}
+#endif
+	while (i < n) {
+		if (plain(s[i])) {
+			*o++ = (char)s[i++];
+			continue;
+		}
+		i += escape_one(&o, s, i, n, bf);
+	}
+	return (size_t)(o - dst);
+}
+
+size_t json_escape(char *dst, const char *s, size_t n) { return escape(dst, s, n, true); }
+size_t json_escape_exit(char *dst, const char *s, size_t n) { return escape(dst, s, n, false); }
+
+// format_rfc3339nano is Go's t.UTC().Format(time.RFC3339Nano): the
+// fraction without trailing zeros, none at all on a whole second.
+size_t format_rfc3339nano(char *dst, const struct timespec *ts) {
+	int64_t secs = ts->tv_sec, days = secs / 86400, rem = secs % 86400;
+	if (rem < 0)
+		rem += 86400, days--;
+	// Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+	int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	int len = snprintf(dst, 32, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, (int)m, (int)d, (int)(rem / 3600),
+	                   (int)(rem / 60 % 60), (int)(rem % 60));
+	long ns = ts->tv_nsec;
+	if (ns > 0) {
+		char frac[10];
+		int digits = 9;
+		for (int k = 8; k >= 0; k--, ns /= 10)
+			frac[k] = (char)('0' + ns % 10);
+		while (digits > 0 && frac[digits - 1] == '0')
+			digits--;
+		dst[len++] = '.';
+		memcpy(dst + len, frac, (size_t)digits);
+		len += digits;
+	}
+	dst[len++] = 'Z';
+	return (size_t)len;
+}
+
+// append_entry writes one json-file entry with its newline, as Docker's
+// jsonlog.JSONLogs.MarshalJSONBuf does. dst needs 6*n + 128 bytes of room.
+size_t append_entry(char *dst, const char *stream, const char *line, size_t n, const char *ts, size_t tslen) {
+	char *o = dst;
+	bool first = true;
+	*o++ = '{';
+	if (n > 0) {
+		first = false;
+		memcpy(o, "\"log\":\"", 7);
+		o += 7;
+		o += json_escape(o, line, n);
+		*o++ = '"';
+	}
+	if (stream && *stream) {
+		if (!first)
+			*o++ = ',';
+		first = false;
+		memcpy(o, "\"stream\":\"", 10);
+		o += 10;
+		o += json_escape(o, stream, strlen(stream));
+		*o++ = '"';
+	}
+	if (!first)
+		*o++ = ',';
+	memcpy(o, "\"time\":\"", 8);
+	o += 8;
+	memcpy(o, ts, tslen);
+	o += tslen;
+	memcpy(o, "\"}\n", 3);
+	return (size_t)(o + 3 - dst);
+}
+
+static size_t now_ts(char *dst) {
+	struct timespec ts;
+	if (log_clock_override)
+		ts = *log_clock_override;
+	else
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return format_rfc3339nano(dst, &ts);
+}
+
+// The writer's last failure, for the exit record ("log: write PATH: ...").
+static const char *fail_op;
+static int fail_errno;
+
+static int failed(const char *op) {
+	fail_op = op;
+	fail_errno = errno;
+	return -1;
+}
+
+int logw_open(struct logw *w, const char *path, int64_t max_size, int max_file, char *err, size_t errlen) {
+	memset(w, 0, sizeof *w);
+	w->path = strdup(path);
+	w->max_size = max_size;
+	w->max_file = max_file < 1 ? 1 : max_file;
+	w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	struct stat st;
+	if (!w->path || w->fd < 0 || fstat(w->fd, &st) != 0) {
+		seterr(err, errlen, "open %s: %s", path, errstr(errno));
+		xclose(w->fd);
+		free(w->path);
+		return -1;
+	}
+	w->size = st.st_size;
+	return 0;
+}
+
+// logw_use_buffer gives the writer its buffer (LOG_BUFFER_SIZE bytes, in
+// memory the shim hands back to the kernel while the container is quiet).
+void logw_use_buffer(struct logw *w, char *buf) {
+	w->buf = buf;
+	w->len = 0;
+}
+
+static int write_out(struct logw *w, const char *p, size_t n) {
+	while (n > 0) {
+		ssize_t r = write(w->fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return failed("write");
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int flush(struct logw *w) {
+	if (w->len == 0)
+		return 0;
+	int r = write_out(w, w->buf, w->len);
+	w->len = 0;
+	return r;
+}
+
+// rotate shifts path.(n-1) → path.n … path → path.1 and starts a new file.
+static int rotate(struct logw *w) {
+	if (close(w->fd) != 0 && errno != EINTR)
+		return w->fd = -1, failed("close");
+	w->fd = -1;
+	char from[4200], to[4200];
+	if (w->max_file > 1) {
+		for (int i = w->max_file - 1; i > 1; i--) {
+			snprintf(from, sizeof from, "%s.%d", w->path, i - 1);
+			snprintf(to, sizeof to, "%s.%d", w->path, i);
+			if (rename(from, to) != 0 && errno != ENOENT)
+				return failed("rename");
+		}
+		snprintf(to, sizeof to, "%s.1", w->path);
+		if (rename(w->path, to) != 0)
+			return failed("rename");
+	}
+	w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (w->fd < 0)
+		return failed("open");
+	w->size = 0;
+	return 0;
+}
+
+// write_entry appends one entry, rotating first if it would not fit.
+static int write_entry(struct logw *w, const char *stream, const char *line, size_t n, const char *ts, size_t tslen) {
+	if (w->closed || !w->buf || w->fd < 0) {
+		errno = EBADF;
+		return failed("write");
+	}
+	if (w->len + 6 * n + 128 > LOG_BUFFER_SIZE && flush(w) != 0)
+		return -1; // cannot happen for lines up to MAX_LINE
+	size_t start = w->len;
+	w->len += append_entry(w->buf + start, stream, line, n, ts, tslen);
+	size_t en = w->len - start;
+	if (w->max_size > 0 && w->size > 0 && w->size + (int64_t)en > w->max_size) {
+		// The entry does not fit: what precedes it goes to the old file.
+		if (write_out(w, w->buf, start) != 0) {
+			w->len = start;
+			return -1;
+		}
+		if (rotate(w) != 0) {
+			w->len = 0;
+			return -1;
+		}
+		memmove(w->buf, w->buf + start, en);
+		w->len = en;
+	}
+	w->size += (int64_t)en;
+	if (w->len >= FLUSH_AT)
+		return flush(w);
+	return 0;
+}
+
+static void pend(struct logstream *s, const char *p, size_t n) {
+	if (!s->pending && !(s->pending = malloc(MAX_LINE)))
+		return; // no memory: the partial line is lost from the log only
+	memcpy(s->pending + s->plen, p, n);
+	s->plen += n;
+}
+
+#define KEEP(x)                          \
+	do {                                 \
+		if ((x) != 0 && err == 0) err = -1; \
+	} while (0)
+
+// logstream_write cuts a chunk of output into lines and writes one entry per
+// line (16 KiB partial entries for longer lines); it ends with its entries
+// in the file so that followers see output promptly. All lines of one
+// chunk share one timestamp.
+int logstream_write(struct logstream *s, const char *p, size_t n) {
+	struct logw *w = s->w;
+	char ts[48];
+	size_t tsl = now_ts(ts);
+	int err = 0;
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		if (!nl) {
+			size_t room = MAX_LINE - s->plen;
+			if (n < room) {
+				pend(s, p, n);
+				break;
+			}
+			pend(s, p, room);
+			p += room;
+			n -= room;
+			KEEP(write_entry(w, s->name, s->pending, s->plen, ts, tsl));
+			s->plen = 0;
+			continue;
+		}
+		const char *line = p;
+		size_t ll = (size_t)(nl - p) + 1;
+		p += ll;
+		n -= ll;
+		if (s->plen == 0 && ll <= MAX_LINE) {
+			KEEP(write_entry(w, s->name, line, ll, ts, tsl));
+			continue;
+		}
+		while (s->plen + ll > MAX_LINE) {
+			size_t room = MAX_LINE - s->plen;
+			pend(s, line, room);
+			line += room;
+			ll -= room;
+			KEEP(write_entry(w, s->name, s->pending, s->plen, ts, tsl));
+			s->plen = 0;
+		}
+		pend(s, line, ll);
+		KEEP(write_entry(w, s->name, s->pending, s->plen, ts, tsl));
+		s->plen = 0;
+	}
+	if (!w->closed)
+		KEEP(flush(w));
+	return err;
+}
+
+// logstream_close writes a pending unterminated line as a partial entry.
+int logstream_close(struct logstream *s) {
+	struct logw *w = s->w;
+	int err = 0;
+	if (s->plen > 0 && !w->closed) {
+		char ts[48];
+		size_t tsl = now_ts(ts);
+		KEEP(write_entry(w, s->name, s->pending, s->plen, ts, tsl));
+		KEEP(flush(w));
+	}
+	free(s->pending);
+	s->pending = NULL;
+	s->plen = 0;
+	return err;
+}
+
+// logw_close flushes and closes the file; err gets Go's wording of a failure.
+int logw_close(struct logw *w, char *err, size_t errlen) {
+	if (w->closed)
+		return 0;
+	fail_op = NULL;
+	int r = flush(w);
+	w->closed = true;
+	if (w->fd >= 0 && close(w->fd) != 0 && r == 0 && errno != EINTR)
+		r = failed("close");
+	w->fd = -1;
+	if (fail_op && err)
+		seterr(err, errlen, "%s %s: %s", fail_op, w->path, errstr(fail_errno));
+	return r != 0 || fail_op ? -1 : 0;
+}
