@@ -338,8 +338,22 @@ static void want_stdin_writable(bool on) {
 		unwatch(S.stdin);
 }
 
+// pause_conn stops reading c until resume_input.
+static void pause_conn(struct conn *c) {
+	struct watch *w = watch_of(c->fd);
+	if (w)
+		watch_modify(w, 0);
+}
+
 // read_input handles bytes from an attached connection.
 void read_input(struct conn *c) {
+	// There is one pending buffer: while it holds input, another stdin
+	// client is paused rather than read, so that its input neither replaces
+	// the pending input (lost, and its owner never resumed) nor overtakes it.
+	if (c->stdin && S.stdin_npending > 0 && S.stdin_from != c) {
+		pause_conn(c);
+		return;
+	}
 	ssize_t n = read(c->fd, S.inbuf, sizeof S.inbuf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -360,6 +374,18 @@ void read_input(struct conn *c) {
 void queue_input(struct conn *c, const char *p, size_t n) {
 	if (S.stdin < 0)
 		return;
+	if (S.stdin_npending > 0) {
+		// Only an attach request's trailing bytes (< MAX_REQUEST) get here
+		// while input is pending (read_input pauses instead): they go after
+		// it; the buffer has room for a few such requests.
+		size_t room = sizeof S.stdin_pending - S.stdin_npending;
+		if (n > room)
+			n = room;
+		memcpy(S.stdin_pending + S.stdin_npending, p, n);
+		S.stdin_npending += n;
+		pause_conn(c);
+		return;
+	}
 	while (n > 0) {
 		ssize_t w = write(S.stdin, p, n);
 		if (w < 0 && errno == EINTR)
@@ -379,9 +405,7 @@ void queue_input(struct conn *c, const char *p, size_t n) {
 		memmove(S.stdin_pending, p, n);
 	S.stdin_npending = n;
 	S.stdin_from = c;
-	struct watch *w = watch_of(c->fd);
-	if (w)
-		watch_modify(w, 0);
+	pause_conn(c);
 	want_stdin_writable(true);
 }
 
@@ -413,11 +437,12 @@ void flush_stdin(void) {
 void resume_input(void) {
 	S.stdin_npending = 0;
 	want_stdin_writable(false);
-	struct conn *c = S.stdin_from;
-	if (c) {
-		S.stdin_from = NULL;
-		struct watch *w = watch_of(c->fd);
-		if (w)
+	S.stdin_from = NULL;
+	// Every paused connection (the one whose input was pending, and others
+	// read_input or queue_input paused meanwhile) is read again.
+	for (int fd = 0; fd < S.nwatches; fd++) {
+		struct watch *w = S.watches[fd];
+		if (w && w->kind == K_CONN && w->conn->attached && w->events == 0)
 			watch_modify(w, EPOLLIN);
 	}
 }

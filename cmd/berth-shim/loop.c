@@ -45,12 +45,18 @@ void watch_fd(struct watch *w, int kind, int fd, uint32_t events) {
 	epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+// watch_modify changes what w waits for. No events (a paused connection)
+// takes the fd out of the epoll set while it stays in the table: epoll
+// reports EPOLLHUP and EPOLLERR even for an empty mask, and a paused
+// connection whose peer hung up would otherwise be dispatched (read out of
+// turn, or, not read, dispatched again and again).
 void watch_modify(struct watch *w, uint32_t events) {
 	if (w->events == events)
 		return;
+	int op = events == 0 ? EPOLL_CTL_DEL : w->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 	w->events = events;
 	struct epoll_event ev = {.events = events, .data.fd = w->fd};
-	epoll_ctl(S.epfd, EPOLL_CTL_MOD, w->fd, &ev);
+	epoll_ctl(S.epfd, op, w->fd, &ev);
 }
 
 void unwatch(int fd) {

@@ -144,7 +144,7 @@ struct shim {
 	int64_t exited_mono;       // monotonic ns of the init's exit
 	struct timespec exited_at; // wall clock of the init's exit
 
-	char stdin_pending[INBUF_SIZE]; // input the container has not taken yet
+	char stdin_pending[INBUF_SIZE + 4 * MAX_REQUEST]; // input the container has not taken yet
 	size_t stdin_npending;
 	struct conn *stdin_from; // whose input is pending (its reading is paused)
 	char inbuf[INBUF_SIZE];
