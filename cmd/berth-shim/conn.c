@@ -329,7 +329,11 @@ void conn_read(struct conn *c) {
 	} oob;
 	struct iovec iov = {.iov_base = buf, .iov_len = MAX_REQUEST - c->reqlen};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = oob.b, .msg_controllen = sizeof oob.b};
-	ssize_t n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+	// MSG_DONTWAIT: the connection is blocking (for its writes), and an
+	// event may be stale: an fd closed earlier in the same epoll batch can
+	// be reused by a new connection before its old event is dispatched. A
+	// blocking read would then hang the whole shim on a silent client.
+	ssize_t n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n >= 0 && m.msg_controllen > 0)
@@ -391,7 +395,7 @@ void read_input(struct conn *c) {
 		pause_conn(c);
 		return;
 	}
-	ssize_t n = read(c->fd, S.inbuf, sizeof S.inbuf);
+	ssize_t n = recv(c->fd, S.inbuf, sizeof S.inbuf, MSG_DONTWAIT); // see conn_read
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
