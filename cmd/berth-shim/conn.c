@@ -391,7 +391,7 @@ void read_input(struct conn *c) {
 	// There is one pending buffer: while it holds input, another stdin
 	// client is paused rather than read, so that its input neither replaces
 	// the pending input (lost, and its owner never resumed) nor overtakes it.
-	if (c->stdin && S.stdin_npending > 0 && S.stdin_from != c) {
+	if (c->stdin && S.stdin_npending > 0) {
 		pause_conn(c);
 		return;
 	}
