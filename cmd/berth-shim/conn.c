@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,42 +34,6 @@ bool write_all(int fd, const void *p, size_t n) {
 static void set_send_timeout(int fd) {
 	struct timeval tv = {.tv_sec = ATTACH_WRITE_TIMEOUT_S};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-// write_client is write_all for an attach client, with the timeout over the
-// whole chunk. SO_SNDTIMEO does not bound a write: a stream socket's write
-// waits up to that long for each piece of buffer space, so a client reading
-// a little every few seconds would hold the loop (the log, stdin, every
-// other client) at its pace for ever. Non-blocking sends and poll with what
-// is left of ATTACH_WRITE_TIMEOUT_S instead; a descriptor that is not a
-// socket gets plain (blocking) writes.
-bool write_client(int fd, const void *p, size_t n) {
-	const char *b = p;
-	int64_t deadline = mono_ns() + (int64_t)ATTACH_WRITE_TIMEOUT_S * 1000000000LL;
-	bool sock = true;
-	while (n > 0) {
-		ssize_t w = sock ? send(fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL) : write(fd, b, n);
-		if (w < 0 && errno == ENOTSOCK && sock) {
-			sock = false;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			int64_t left = deadline - mono_ns();
-			if (left <= 0)
-				return false;
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-			if (poll(&pfd, 1, (int)(left / 1000000) + 1) < 0 && errno != EINTR)
-				return false;
-			continue;
-		}
-		if (w <= 0)
-			return false;
-		b += w;
-		n -= (size_t)w;
-	}
-	return true;
 }
 
 static struct conn *conn_new(int fd) {

@@ -79,7 +79,7 @@ static void fanout(uint8_t stream, const char *p, size_t n) {
 	for (int i = 0; i < S.nclients;) {
 		struct conn *c = S.clients[i];
 		bool want = (stream == STREAM_STDOUT && c->stdout) || (stream == STREAM_STDERR && c->stderr);
-		if (want && !write_client(c->fd, p, n)) {
+		if (want && !write_all(c->fd, p, n)) {
 			conn_close(c); // removes it from S.clients
 			continue;
 		}

@@ -58,65 +58,6 @@ func TestShimTwoStdinClients(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// A client that reads, but slowly, must not hold the container's output
-// (and every other client) at its pace: it gets ATTACH_WRITE_TIMEOUT_S per
-// chunk in all, not per write call, and is then dropped.
-func TestShimTrickleClientDropped(t *testing.T) {
-	e := newEnv(t)
-	ctx := ctx(t)
-	const total = 20 << 20
-	dir, cfg := e.container(false, "busybox", "head", "-c", itoa(total), "/dev/zero")
-	cfg.LogDriver = "none"
-	if err := shimclient.Start(ctx, e.shim, dir, cfg); err != nil {
-		t.Fatal(err)
-	}
-	fast, err := shimclient.Attach(ctx, dir, false, true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fast.Close()
-	slow, err := shimclient.Attach(ctx, dir, false, true, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	dropped := make(chan struct{})
-	fastDone := make(chan struct{})
-	go func() {
-		defer close(dropped)
-		buf := make([]byte, 4096)
-		for {
-			if _, err := slow.Read(buf); err != nil {
-				return
-			}
-			select {
-			case <-fastDone: // read what was queued before the drop, quickly
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
-	if _, err := shimclient.StartContainer(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	fast.SetReadDeadline(time.Now().Add(15 * time.Second))
-	start := time.Now()
-	stdout, _ := demux(t, fast)
-	close(fastDone)
-	t.Logf("fast client: %d bytes in %v", len(stdout), time.Since(start))
-	if len(stdout) != total {
-		t.Fatalf("the fast client got %d bytes in 15 s, want %d: the slow one held the shim", len(stdout), total)
-	}
-	select {
-	case <-dropped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow client was not dropped")
-	}
-	if ex, err := shimclient.Wait(ctx, dir); err != nil || ex.ExitCode != 0 {
-		t.Fatalf("wait: %+v %v", ex, err)
-	}
-	waitGone(t, e, dir, cfg)
-}
-
 // A stdin client that writes more than the container takes yet and hangs
 // up: its connection is paused (the rest of its input waits in the socket)
 // and must not be read out of turn when the hang-up is reported.

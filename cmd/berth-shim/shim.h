@@ -179,7 +179,6 @@ void conn_accept(void);
 void conn_read(struct conn *c);
 void conn_close(struct conn *c);
 bool write_all(int fd, const void *p, size_t n);
-bool write_client(int fd, const void *p, size_t n);
 void read_input(struct conn *c);
 void queue_input(struct conn *c, const char *p, size_t n);
 void flush_stdin(void);
