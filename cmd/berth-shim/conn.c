@@ -29,8 +29,10 @@ bool write_all(int fd, const void *p, size_t n) {
 	return true;
 }
 
-// Attach clients get a send timeout: output writes may wait for a slow
-// client up to ATTACH_WRITE_TIMEOUT_S, then it is dropped.
+// Attach clients get a send timeout. It bounds each wait for buffer space,
+// not a whole write: a client that reads, however slowly (`docker run IMG |
+// less`), slows the output down as in Docker and loses nothing; one that
+// takes nothing for ATTACH_WRITE_TIMEOUT_S is dropped.
 static void set_send_timeout(int fd) {
 	struct timeval tv = {.tv_sec = ATTACH_WRITE_TIMEOUT_S};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
