@@ -230,13 +230,7 @@ int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const 
 	const struct config *c = &S.cfg;
 	int argc = 0;
 	const char **argv = calloc((size_t)(c->nruntime_args + nsub + 10), sizeof *argv);
-	size_t nenv = 0;
-	while (S.envp && S.envp[nenv])
-		nenv++;
-	const char **env = calloc(nenv + 1, sizeof *env);
-	if (!argv || !env) {
-		free(argv);
-		free(env);
+	if (!argv) {
 		seterr(err, errlen, "%s: %s", c->runtime, errstr(ENOMEM));
 		return -1;
 	}
@@ -251,11 +245,6 @@ int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const 
 	argv[argc++] = "json";
 	for (int i = 0; i < nsub; i++)
 		argv[argc++] = sub[i];
-	// The shim's runtime tuning (shimproto.ShimRuntimeEnv) is not the runtime's.
-	size_t ne = 0;
-	for (size_t i = 0; i < nenv; i++)
-		if (strncmp(S.envp[i], "GOMAXPROCS=", 11) != 0)
-			env[ne++] = S.envp[i];
 
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -271,11 +260,10 @@ int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const 
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int e = posix_spawn(&pid, c->runtime, &fa, &attr, (char *const *)argv, (char *const *)env);
+	int e = posix_spawn(&pid, c->runtime, &fa, &attr, (char *const *)argv, S.envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(argv);
-	free(env);
 	if (e != 0) {
 		seterr(err, errlen, "%s: %s", c->runtime, errstr(e));
 		return -1;

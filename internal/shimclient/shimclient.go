@@ -39,7 +39,6 @@ func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Conf
 	}
 	defer r.Close()
 	cmd := exec.Command(shimBinary, bundleDir)
-	cmd.Env = shimproto.ShimEnv(os.Environ())
 	cmd.ExtraFiles = []*os.File{w} // fd 3
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
