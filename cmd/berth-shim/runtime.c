@@ -382,26 +382,34 @@ static int receive_fd(int conn, char *err, size_t errlen) {
 // master. The runtime connects and sends it before `create` returns, so the
 // connection is already queued when we accept.
 static int create_tty(const char *pidfile, char *err, size_t errlen) {
-	// sun_path is short: keep the socket in a short temp path.
+	// sun_path is short: keep the socket in a short temp path, inside a
+	// fresh 0700 directory so that no other user can take the name first
+	// (the runtime sends the PTY master to whoever listens there).
 	const char *tmp = getenv("TMPDIR");
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) - 2]; // room for "/s"
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int pl = snprintf(a.sun_path, sizeof a.sun_path, "%s/berth-con-%d.sock", tmp, (int)getpid());
-	if (pl >= (int)sizeof a.sun_path) {
-		seterr(err, errlen, "bind %s/berth-con-%d.sock: invalid argument", tmp, (int)getpid());
+	if (snprintf(dir, sizeof dir, "%s/berth-con-XXXXXX", tmp) >= (int)sizeof dir) {
+		seterr(err, errlen, "console socket in %s: invalid argument", tmp);
 		return -1;
 	}
-	unlink(a.sun_path);
+	if (!mkdtemp(dir)) {
+		seterr(err, errlen, "console socket dir in %s: %s", tmp, errstr(errno));
+		return -1;
+	}
+	snprintf(a.sun_path, sizeof a.sun_path, "%s/s", dir);
 	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (l < 0) {
 		seterr(err, errlen, "socket: %s", errstr(errno));
+		rmdir(dir);
 		return -1;
 	}
 	if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0) {
 		seterr(err, errlen, "bind %s: %s", a.sun_path, errstr(errno));
 		close(l);
 		unlink(a.sun_path);
+		rmdir(dir);
 		return -1;
 	}
 	const char *sub[] = {"create", "--bundle", S.cfg.bundle, "--pid-file", pidfile, "--console-socket", a.sun_path, S.cfg.id};
@@ -423,6 +431,7 @@ static int create_tty(const char *pidfile, char *err, size_t errlen) {
 	xclose(conn);
 	close(l);
 	unlink(a.sun_path);
+	rmdir(dir);
 	if (r != 0)
 		return -1;
 	int fl = fcntl(master, F_GETFL);
