@@ -54,6 +54,13 @@ void conn_accept(void) {
 		int fd = accept4(S.listener, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
 			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			// The connection stays queued and the listener readable: stop
+			// watching it for a moment instead of spinning (serve resumes).
+			watch_modify(&S.listener_w, 0);
+			S.listener_paused = true;
+			return;
+		}
 		if (fd < 0)
 			return;
 		set_send_timeout(fd);

@@ -202,8 +202,14 @@ void serve(void) {
 			timeout = DRAIN_TICK_MS;
 		else if (S.dirty)
 			timeout = RELEASE_IDLE_MS;
+		if (S.listener_paused && timeout > LISTENER_RETRY_MS)
+			timeout = LISTENER_RETRY_MS;
 		coalesce();
 		int n = epoll_wait(S.epfd, events, 16, timeout);
+		if (S.listener_paused && S.listener >= 0) {
+			S.listener_paused = false; // try accepting again
+			watch_modify(&S.listener_w, EPOLLIN);
+		}
 		if (n == 0)
 			outbuf_release(); // quiet for a while
 		if (n < 0) {

@@ -40,6 +40,7 @@
 #define DRAIN_LIMIT_NS 5000000000LL // after init exit: hard cap on draining
 #define DRAIN_TICK_MS 20
 #define ATTACH_WRITE_TIMEOUT_S 5 // SO_SNDTIMEO of attach clients
+#define LISTENER_RETRY_MS 100 // pause of accept after EMFILE and the like
 #define START_FIFO_TIMEOUT_NS 5000000000LL
 
 #define MAX_REQUEST 256
@@ -132,6 +133,7 @@ struct shim {
 	struct watch **watches; // by fd
 	int nwatches;
 	struct watch listener_w, pidfd_w, stdin_w;
+	bool listener_paused; // out of descriptors: accept again after LISTENER_RETRY_MS
 	struct output outs[2];
 	struct output *outputs[2];
 	int noutputs;
