@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/berth-dev/berth/internal/shimclient"
+	"github.com/berth-dev/berth/internal/shimproto"
+	"golang.org/x/sys/unix"
 )
 
 // Two clients attached with stdin while the container does not read it
@@ -97,4 +102,55 @@ func TestShimStdinClientHangsUpWhilePaused(t *testing.T) {
 		t.Fatalf("the container read stdin with md5 %q, want %s", stdout, want)
 	}
 	waitGone(t, e, dir, cfg)
+}
+
+// Out of descriptors, connections stay queued and the listener stays
+// readable: the shim must not spin on accept. Its CPU time (not wall time)
+// while ten connections wait is the measure: a spinning loop uses a whole
+// CPU, a paused listener almost nothing.
+func TestShimOutOfDescriptorsDoesNotSpin(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctx(t)
+	dir, cfg := e.container(false, "sleep", "30")
+	if err := shimclient.Start(ctx, e.shim, dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shimclient.StartContainer(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(mustRead(t, filepath.Join(dir, shimproto.ShimPid))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds, err := os.ReadDir("/proc/" + itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Room for exactly one more descriptor.
+	lim := &unix.Rlimit{Cur: uint64(len(fds) + 1), Max: uint64(len(fds) + 1)}
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, lim, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		c, err := net.Dial("unix", filepath.Join(dir, shimproto.SocketFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	cpu := func() int {
+		stat := string(mustRead(t, "/proc/"+itoa(pid)+"/stat"))
+		f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+2:]) // fields from 3 on
+		u, _ := strconv.Atoi(f[11])
+		s, _ := strconv.Atoi(f[12])
+		return u + s // clock ticks (100 per second)
+	}
+	before := cpu()
+	time.Sleep(time.Second)
+	if used := cpu() - before; used > 30 {
+		t.Fatalf("the shim used %d ticks of CPU in 1 s with connections it cannot accept: it spins", used)
+	}
+	if err := unix.Kill(pid, 0); err != nil {
+		t.Fatalf("shim gone: %v", err)
+	}
 }
