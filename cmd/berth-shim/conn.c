@@ -74,6 +74,15 @@ void conn_accept(void) {
 	}
 }
 
+static void drop_waiter(struct conn *c) {
+	for (int i = 0; i < S.nwaiters; i++) {
+		if (S.waiters[i] == c) {
+			S.waiters[i] = S.waiters[--S.nwaiters];
+			return;
+		}
+	}
+}
+
 static void drop_client(struct conn *c) {
 	for (int i = 0; i < S.nclients; i++) {
 		if (S.clients[i] == c) {
@@ -100,6 +109,7 @@ static void add_client(struct conn *c) {
 void conn_close(struct conn *c) {
 	unwatch(c->fd);
 	drop_client(c);
+	drop_waiter(c);
 	if (S.stdin_from == c) {
 		S.stdin_from = NULL;
 		S.stdin_npending = 0;
@@ -268,10 +278,13 @@ static void handle(struct conn *c, char *req, const char *rest, size_t nrest) {
 		}
 		reply_close(c, "ok");
 	} else if (strcmp(f[0], "wait") == 0 && nf == 1) {
-		// Answered by finish; the connection is not read any more.
+		// Answered by finish. Until then the connection is watched only so
+		// that a client that goes away (a daemon killed and restarted
+		// waits again) does not leave its descriptor here until the exit;
+		// a client keeps its write side open while it waits.
 		if (S.nwaiters == S.cwaiters) {
 			int n = S.cwaiters ? 2 * S.cwaiters : 4;
-			int *nw = realloc(S.waiters, (size_t)n * sizeof *nw);
+			struct conn **nw = realloc(S.waiters, (size_t)n * sizeof *nw);
 			if (!nw) {
 				conn_close(c);
 				return;
@@ -279,10 +292,11 @@ static void handle(struct conn *c, char *req, const char *rest, size_t nrest) {
 			S.waiters = nw;
 			S.cwaiters = n;
 		}
-		unwatch(c->fd);
-		S.waiters[S.nwaiters++] = c->fd;
+		c->waiting = true;
 		xclose(c->passed_fd);
-		free(c);
+		c->passed_fd = -1;
+		S.waiters[S.nwaiters++] = c;
+		watch_modify(&c->w, EPOLLIN | EPOLLRDHUP);
 	} else {
 		reply_close(c, "error: unknown request");
 	}
@@ -290,6 +304,15 @@ static void handle(struct conn *c, char *req, const char *rest, size_t nrest) {
 
 // conn_read reads a request line, or attach input once attached.
 void conn_read(struct conn *c) {
+	if (c->waiting) {
+		// Nothing more is expected: anything read is dropped, EOF or an
+		// error means the client is gone.
+		char b[64];
+		ssize_t r = recv(c->fd, b, sizeof b, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(c);
+		return;
+	}
 	if (c->attached) {
 		read_input(c);
 		return;

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -153,4 +154,76 @@ func TestShimOutOfDescriptorsDoesNotSpin(t *testing.T) {
 	if err := unix.Kill(pid, 0); err != nil {
 		t.Fatalf("shim gone: %v", err)
 	}
+}
+
+// A wait request whose client goes away (a daemon killed and restarted
+// asks again) must not leave its descriptor in the shim until the exit.
+func TestShimForgetsAGoneWaiter(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctx(t)
+	dir, cfg := e.container(false, "sleep", "30")
+	if err := shimclient.Start(ctx, e.shim, dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shimclient.StartContainer(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	pid := string(mustRead(t, filepath.Join(dir, shimproto.ShimPid)))
+	openFds := func() int {
+		fds, err := os.ReadDir("/proc/" + pid + "/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(fds)
+	}
+	before := openFds()
+	var conns []net.Conn
+	for range 5 {
+		c, err := net.Dial("unix", filepath.Join(dir, shimproto.SocketFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte("wait\n")); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for openFds() < before+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the shim holds %d descriptors, want %d with five waiters", openFds(), before+5)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	for openFds() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the shim still holds %d descriptors after its waiters went away, want %d", openFds(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A waiter that stays gets the exit record.
+	done := make(chan shimproto.Exit, 1)
+	go func() {
+		ex, err := shimclient.Wait(ctx, dir)
+		if err != nil {
+			t.Errorf("wait: %v", err)
+		}
+		done <- ex
+	}()
+	for openFds() < before+1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the last waiter never reached the shim")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := exec.Command(runcPath, "--root", e.root, "kill", cfg.ID, "KILL").CombinedOutput(); err != nil {
+		t.Fatalf("runc kill: %v %s", err, out)
+	}
+	if ex := <-done; ex.ExitCode != 137 {
+		t.Fatalf("exit record %+v, want code 137", ex)
+	}
+	waitGone(t, e, dir, cfg)
 }

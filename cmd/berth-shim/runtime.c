@@ -653,9 +653,10 @@ void finish(void) {
 	const char *sub[] = {"delete", "--force", S.cfg.id};
 	run_null(err, sizeof err, sub, 3);
 	line[n++] = '\n';
-	for (int i = 0; i < S.nwaiters; i++) {
-		write_all(S.waiters[i], line, n);
-		close(S.waiters[i]);
+	while (S.nwaiters > 0) {
+		struct conn *w = S.waiters[0];
+		write_all(w->fd, line, n);
+		conn_close(w); // drops it from S.waiters
 	}
 	free(line);
 	while (S.nclients > 0)

@@ -71,6 +71,7 @@ struct conn {
 	bool stdin; // its input goes to the container's stdin
 	bool stdout, stderr;
 	bool input_done;
+	bool waiting; // a "wait" request: answered by finish, watched only for hang-up
 	int passed_fd; // a descriptor sent with the request (SCM_RIGHTS), or -1
 };
 
@@ -140,7 +141,7 @@ struct shim {
 	struct logstream logstreams[2];
 	struct conn **clients; // attached for output
 	int nclients, cclients;
-	int *waiters; // connections waiting for the exit record
+	struct conn **waiters; // connections waiting for the exit record
 	int nwaiters, cwaiters;
 	int64_t last_data;         // monotonic ns of the last output read
 	int64_t exited_mono;       // monotonic ns of the init's exit
