@@ -12,6 +12,8 @@ import "C"
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"time"
 	"unsafe"
 )
@@ -52,7 +54,9 @@ func cExitJSON(s string) []byte {
 	return C.GoBytes(unsafe.Pointer(buf), C.int(n))
 }
 
-// logWrite is one chunk of output read from a stream (1 stdout, 2 stderr).
+// logWrite is one chunk of output read from a stream (1 stdout, 2 stderr);
+// stream 0 instead deletes every file of the log (someone cleaning up
+// under a running container).
 type logWrite struct {
 	stream int
 	data   []byte
@@ -88,6 +92,13 @@ func cLogStreams(path string, maxSize int64, maxFile int, writes []logWrite, t t
 		defer C.free(unsafe.Pointer(names[i]))
 	}
 	for _, wr := range writes {
+		if wr.stream == 0 {
+			matches, _ := filepath.Glob(path + "*")
+			for _, m := range matches {
+				os.Remove(m)
+			}
+			continue
+		}
 		data := C.CBytes(wr.data)
 		C.logstream_write(&streams[wr.stream-1], (*C.char)(data), C.size_t(len(wr.data)))
 		C.free(data)

@@ -292,6 +292,9 @@ static int flush(struct logw *w) {
 }
 
 // rotate shifts path.(n-1) → path.n … path → path.1 and starts a new file.
+// As in Docker, a failed rename (the files were deleted or moved under us)
+// costs the old entries at most: the new file is opened all the same, so
+// logging goes on. With max-file 1 the file is truncated in place.
 static int rotate(struct logw *w) {
 	if (close(w->fd) != 0 && errno != EINTR)
 		return w->fd = -1, failed("close");
@@ -301,12 +304,10 @@ static int rotate(struct logw *w) {
 		for (int i = w->max_file - 1; i > 1; i--) {
 			snprintf(from, sizeof from, "%s.%d", w->path, i - 1);
 			snprintf(to, sizeof to, "%s.%d", w->path, i);
-			if (rename(from, to) != 0 && errno != ENOENT)
-				return failed("rename");
+			rename(from, to);
 		}
 		snprintf(to, sizeof to, "%s.1", w->path);
-		if (rename(w->path, to) != 0)
-			return failed("rename");
+		rename(w->path, to);
 	}
 	w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (w->fd < 0)

@@ -231,3 +231,56 @@ func BenchmarkGoLogStream(b *testing.B) {
 		w.Close()
 	}
 }
+
+// Log files deleted under a running container: the next rotation starts a
+// new file and logging goes on (Docker reopens too), in the C writer and in
+// logwriter alike.
+func TestLogGoesOnAfterItsFilesAreDeleted(t *testing.T) {
+	tm := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	var writes []logWrite
+	for i := range 100 {
+		writes = append(writes, logWrite{1, []byte("before " + strconv.Itoa(i) + "\n")})
+	}
+	writes = append(writes, logWrite{0, nil})
+	for i := range 100 {
+		writes = append(writes, logWrite{1, []byte("after " + strconv.Itoa(i) + "\n")})
+	}
+	check := func(t *testing.T, path string) {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("no log file after the deletion: %v", err)
+		}
+		if !bytes.Contains(data, []byte(`"log":"after 99\n"`)) {
+			t.Fatalf("the last entry is missing after the files were deleted:\n%s", data)
+		}
+	}
+	for _, maxFile := range []int{1, 3} {
+		dir := t.TempDir()
+		c := filepath.Join(dir, "c.log")
+		if err := cLogStreams(c, 1000, maxFile, writes, tm); err != nil {
+			t.Fatal(err)
+		}
+		check(t, c)
+
+		g := filepath.Join(dir, "go.log")
+		w, err := logwriter.NewWriter(g, 1000, maxFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, wr := range writes {
+			if wr.stream == 0 {
+				matches, _ := filepath.Glob(g + "*")
+				for _, m := range matches {
+					os.Remove(m)
+				}
+				continue
+			}
+			w.Write("stdout", wr.data, tm)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		check(t, g)
+	}
+}

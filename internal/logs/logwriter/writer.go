@@ -1,7 +1,6 @@
 package logwriter
 
 import (
-	"errors"
 	"os"
 	"strconv"
 	"sync"
@@ -126,20 +125,18 @@ func (w *Writer) flushLocked() error {
 }
 
 // rotate shifts path.(n-1) → path.n … path → path.1 and starts a new file.
+// As in Docker, a failed rename (the files were deleted or moved under us)
+// costs the old entries at most: the new file is opened all the same, so
+// logging goes on. With maxFile 1 the file is truncated in place.
 func (w *Writer) rotate() error {
 	if err := w.f.Close(); err != nil {
 		return err
 	}
 	if w.maxFile > 1 {
 		for i := w.maxFile - 1; i > 1; i-- {
-			err := os.Rename(w.path+"."+strconv.Itoa(i-1), w.path+"."+strconv.Itoa(i))
-			if err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
+			os.Rename(w.path+"."+strconv.Itoa(i-1), w.path+"."+strconv.Itoa(i))
 		}
-		if err := os.Rename(w.path, w.path+".1"); err != nil {
-			return err
-		}
+		os.Rename(w.path, w.path+".1")
 	}
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
