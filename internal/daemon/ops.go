@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"context"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -111,8 +114,23 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 		if err != nil {
 			return resp, err
 		}
-		if err := d.runtimeFor(c).Update(ctx, c.ID, res); err != nil {
+		unlimitPids := upd.Resources.PidsLimit != nil && *upd.Resources.PidsLimit <= 0
+		rt := d.runtimeFor(c)
+		if unlimitPids && rt.Name == "runc" {
+			// Back to unlimited: a spec without a pids limit would leave the
+			// old one in place; runc writes "max" for -1.
+			unlimited := int64(-1)
+			res.Pids = &specs.LinuxPids{Limit: &unlimited}
+		}
+		if err := rt.Update(ctx, c.ID, res); err != nil {
 			return resp, errdefs.Invalid("Cannot update container %s: %v", c.ID, err)
+		}
+		if unlimitPids && rt.Name != "runc" {
+			// crun (1.8) has no way to write "max" through update (0 is
+			// "unchanged", -1 is refused by the kernel): write it ourselves.
+			if err := os.WriteFile(filepath.Join(d.cgroupPidsDir(c.ID), "pids.max"), []byte("max"), 0o644); err != nil {
+				return resp, errdefs.Invalid("Cannot update container %s: %v", c.ID, err)
+			}
 		}
 	}
 	c.HostConfig = &hc

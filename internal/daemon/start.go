@@ -199,11 +199,17 @@ func (d *Daemon) cgroupsPath(id string) string {
 	return "/berth/" + id
 }
 
-func (d *Daemon) cgroupMemoryDir(id string) string {
+func (d *Daemon) cgroupMemoryDir(id string) string { return d.cgroupDir("memory", id) }
+
+func (d *Daemon) cgroupPidsDir(id string) string { return d.cgroupDir("pids", id) }
+
+// cgroupDir is the container's cgroup directory for a v1 controller, or
+// its one directory under cgroup v2.
+func (d *Daemon) cgroupDir(controller, id string) string {
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		return filepath.Join("/sys/fs/cgroup", d.cgroupsPath(id))
 	}
-	return filepath.Join("/sys/fs/cgroup/memory", d.cgroupsPath(id))
+	return filepath.Join("/sys/fs/cgroup", controller, d.cgroupsPath(id))
 }
 
 // watch waits for the container's exit through its shim, in the

@@ -107,6 +107,14 @@ func TestResourceLimitsReachTheCgroup(t *testing.T) {
 	if got := d.inspect(t, name, "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}"); got != "1500000000 100663296 60" {
 		t.Errorf("inspect after update = %q", got)
 	}
+	// --pids-limit -1 is back to unlimited (the docker CLI does not send 0),
+	// and a limit again after.
+	for _, step := range []struct{ limit, want string }{{"-1", "max"}, {"70", "70"}, {"-1", "max"}} {
+		d.must(t, "update", "--pids-limit", step.limit, name)
+		if got := cgroupFile(t, "pids", id, "pids.max"); got != step.want {
+			t.Errorf("after update --pids-limit %s: pids.max = %q, want %q", step.limit, got, step.want)
+		}
+	}
 }
 
 func TestCPULimitThrottlesABusyLoop(t *testing.T) {
