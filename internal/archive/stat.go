@@ -2,7 +2,6 @@ package archive
 
 import (
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -23,18 +22,17 @@ func Stat(root, p string) (*container.PathStat, error) {
 	if err != nil {
 		return nil, err
 	}
-	pfd, err := openDir(rootfd, path.Dir(rel))
+	pfd, base, err := openEntryParent(rootfd, p, rel)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(pfd)
-	base := path.Base(rel)
 	var st unix.Stat_t
 	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, &os.PathError{Op: "lstat", Path: p, Err: err}
 	}
 	ps := &container.PathStat{
-		Name:  base,
+		Name:  base, // "." for "DIR/.", as dockerd
 		Size:  st.Size,
 		Mode:  FileMode(st.Mode),
 		Mtime: time.Unix(st.Mtim.Unix()),

@@ -35,12 +35,11 @@ func Tar(root, p string, opts TarOptions) (io.ReadCloser, error) {
 		unix.Close(rootfd)
 		return nil, err
 	}
-	pfd, err := openDir(rootfd, path.Dir(rel))
+	pfd, base, err := openEntryParent(rootfd, p, rel)
 	unix.Close(rootfd)
 	if err != nil {
 		return nil, err
 	}
-	base := path.Base(rel)
 	var st unix.Stat_t
 	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		unix.Close(pfd)
@@ -55,7 +54,9 @@ func Tar(root, p string, opts TarOptions) (io.ReadCloser, error) {
 			err = tw.children(pfd, base, "")
 		} else {
 			name := base
-			if rel == "." {
+			if rel == "." || endsInDot(p) {
+				// "DIR/." names the directory's contents (docker cp
+				// ctr:/dir/. out): entries are "./...", as dockerd's.
 				name = "."
 			}
 			err = tw.add(pfd, base, name)
@@ -237,4 +238,23 @@ func readXattrs(fd int) map[string]string {
 		out[k] = string(v[:vsz])
 	}
 	return out
+}
+
+// openEntryParent opens the directory holding p's last component and
+// returns it with that component's name. For "DIR/." the component is the
+// directory itself ("." in DIR, symlinks on the way followed inside root,
+// as dockerd resolves it).
+func openEntryParent(rootfd int, p, rel string) (int, string, error) {
+	if endsInDot(p) {
+		fd, err := openDir(rootfd, rel)
+		return fd, ".", err
+	}
+	fd, err := openDir(rootfd, path.Dir(rel))
+	return fd, path.Base(rel), err
+}
+
+// endsInDot reports whether p ends with "/." (or is "."): docker cp's way
+// of asking for a directory's contents rather than the directory.
+func endsInDot(p string) bool {
+	return p == "." || strings.HasSuffix(p, "/.")
 }

@@ -42,6 +42,23 @@ func TestCopy(t *testing.T) {
 		t.Fatalf("copied out dir: %q", b)
 	}
 
+	// "DIR/." copies the directory's contents, into an existing directory
+	// or a new one, also through a symlink to the directory.
+	d.must(t, "exec", name, "ln", "-s", "/tmp/out", "/tmp/outlink")
+	for _, c := range []struct{ src, dst string }{
+		{"/tmp/out/.", "existing"}, {"/tmp/out/.", "fresh"}, {"/tmp/outlink/.", "vialink"},
+	} {
+		dst := filepath.Join(host, c.dst)
+		if c.dst == "existing" {
+			os.Mkdir(dst, 0o755)
+		}
+		d.must(t, "cp", name+":"+c.src, dst)
+		if b, err := os.ReadFile(filepath.Join(dst, "a", "y")); string(b) != "x\n" {
+			entries, _ := os.ReadDir(dst)
+			t.Fatalf("cp %s %s: a/y = %q (%v); %s holds %v", c.src, c.dst, b, err, c.dst, entries)
+		}
+	}
+
 	// container → stdout as a tar
 	out := d.must(t, "cp", name+":/etc", "-")
 	names := tarNames(t, []byte(out))
