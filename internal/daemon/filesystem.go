@@ -157,7 +157,7 @@ func (d *Daemon) ContainerArchiveStat(ctx context.Context, ref, path string) (*a
 		return nil, err
 	}
 	var st *apicontainer.PathStat
-	err = d.withRootfs(c, func(rootfs string) error {
+	err = d.withMountedView(c, func(rootfs string) error {
 		st, err = archive.Stat(rootfs, path)
 		return pathError(err, path, ref)
 	})
@@ -179,7 +179,7 @@ func (d *Daemon) ContainerArchiveGet(ctx context.Context, ref, path string) (io.
 	ready := make(chan result, 1)
 	pr, pw := io.Pipe()
 	go func() {
-		err := d.withRootfs(c, func(rootfs string) error {
+		err := d.withMountedView(c, func(rootfs string) error {
 			st, err := archive.Stat(rootfs, path)
 			if err != nil {
 				return pathError(err, path, ref)
@@ -212,7 +212,10 @@ func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOv
 	if err != nil {
 		return err
 	}
-	if c.HostConfig.ReadonlyRootfs {
+	switch onMount, writable := d.mountAt(c, path); {
+	case onMount && !writable:
+		return errdefs.Forbidden("mounted volume is marked read-only")
+	case !onMount && c.HostConfig.ReadonlyRootfs:
 		return errdefs.Forbidden("container rootfs is marked read-only")
 	}
 	defer func() {
@@ -220,7 +223,7 @@ func (d *Daemon) ContainerArchivePut(ctx context.Context, ref, path string, noOv
 			d.containerEvent(c, events.ActionExtractToDir, nil)
 		}
 	}()
-	return d.withRootfs(c, func(rootfs string) error {
+	return d.withMountedView(c, func(rootfs string) error {
 		st, err := archive.Stat(rootfs, path)
 		if err != nil {
 			return pathError(err, path, ref)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCopy(t *testing.T) {
@@ -201,5 +202,64 @@ func TestTop(t *testing.T) {
 	}
 	if r := d.dk("top", name, "-o", "pid,comm"); r.Code != 0 || !strings.Contains(r.Stdout, "sleep") {
 		t.Fatalf("top with ps args: %s", r)
+	}
+}
+
+// docker cp sees the container's volumes and bind mounts, as dockerd's
+// does: out of and into a volume (running and stopped), out of a read-only
+// bind, refused into it, and into a volume of a read-only-rootfs container.
+// None of it leaves a mount behind in the daemon's namespace.
+func TestCopyThroughVolumes(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name, vol := uniqueName(t), uniqueName(t)
+	host := t.TempDir()
+	bind := filepath.Join(host, "bind")
+	os.MkdirAll(bind, 0o755)
+	os.WriteFile(filepath.Join(bind, "h"), []byte("from-host\n"), 0o644)
+	d.must(t, "volume", "create", vol)
+	defer d.dk("volume", "rm", "-f", vol)
+	d.runD(t, "--name", name, "-v", vol+":/data", "-v", bind+":/hb:ro", "busybox", "sh", "-c",
+		"mkdir -p /data/d && echo in-volume > /data/d/v && sleep 300")
+	defer d.dk("rm", "-f", name)
+	for i := 0; i < 100 && d.dk("exec", name, "test", "-f", "/data/d/v").Code != 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	d.must(t, "cp", name+":/data/d/v", filepath.Join(host, "v"))
+	if b, _ := os.ReadFile(filepath.Join(host, "v")); string(b) != "in-volume\n" {
+		t.Fatalf("cp out of a volume: %q", b)
+	}
+	d.must(t, "cp", name+":/hb/h", filepath.Join(host, "h"))
+	if b, _ := os.ReadFile(filepath.Join(host, "h")); string(b) != "from-host\n" {
+		t.Fatalf("cp out of a bind mount: %q", b)
+	}
+	os.WriteFile(filepath.Join(host, "new"), []byte("into-volume\n"), 0o644)
+	d.must(t, "cp", filepath.Join(host, "new"), name+":/data/new")
+	if out := d.must(t, "exec", name, "cat", "/data/new"); out != "into-volume\n" {
+		t.Fatalf("cp into a volume, seen inside: %q", out)
+	}
+	if r := d.dk("cp", filepath.Join(host, "new"), name+":/hb/"); r.Code == 0 || !strings.Contains(r.Stderr, "mounted volume is marked read-only") {
+		t.Fatalf("cp into a read-only bind mount: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(bind, "new")); err == nil {
+		t.Fatal("cp wrote into a read-only bind mount")
+	}
+
+	d.must(t, "stop", "-t", "0", name)
+	d.must(t, "cp", name+":/data/new", filepath.Join(host, "new2"))
+	if b, _ := os.ReadFile(filepath.Join(host, "new2")); string(b) != "into-volume\n" {
+		t.Fatalf("cp out of a stopped container's volume: %q", b)
+	}
+
+	ro := uniqueName(t)
+	d.runD(t, "--name", ro, "--read-only", "-v", vol+":/data", "busybox", "sleep", "300")
+	defer d.dk("rm", "-f", ro)
+	d.must(t, "cp", filepath.Join(host, "new"), ro+":/data/fromro")
+	if r := d.dk("cp", filepath.Join(host, "new"), ro+":/tmp/"); r.Code == 0 || !strings.Contains(r.Stderr, "container rootfs is marked read-only") {
+		t.Fatalf("cp into a read-only rootfs: %s", r)
+	}
+	if left := append(mountsUnder(bind), mountsUnder(filepath.Join(d.dataRoot, "volumes"))...); len(left) > 0 {
+		t.Fatalf("cp left mounts in the daemon's namespace: %v", left)
 	}
 }

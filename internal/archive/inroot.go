@@ -1,0 +1,22 @@
+package archive
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// OpenPathInRoot opens p (a file or directory) as an O_PATH descriptor,
+// every symlink on the way, the last included, resolved inside root: a
+// path a container chose can name nothing outside its rootfs. The caller
+// closes the descriptor.
+func OpenPathInRoot(root, p string) (int, error) {
+	rootfd, err := openRoot(root)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(rootfd)
+	rel, err := cleanRel("/" + p)
+	if err != nil {
+		return -1, err
+	}
+	return openInRoot(rootfd, rel, unix.O_PATH)
+}

@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/berth-dev/berth/internal/archive"
+	"github.com/berth-dev/berth/internal/container"
+	"golang.org/x/sys/unix"
+)
+
+// withMountedView runs fn on the container's filesystem as its processes
+// see it: the rootfs with its volumes and bind mounts on top, which is what
+// docker cp reads and writes. The mounts are made in a private mount
+// namespace of one locked OS thread, so no one else sees them and nothing
+// is left to unmount: the namespace goes with the thread when fn returns.
+// fn must be done with the tree when it returns (descriptors opened inside
+// keep working from other threads until then: a walk from an open
+// directory follows the mounts of the namespace it was opened in).
+func (d *Daemon) withMountedView(c *container.Container, fn func(rootfs string) error) error {
+	c.Mu.Lock()
+	binds := viewBinds(c)
+	c.Mu.Unlock()
+	return d.withRootfs(c, func(rootfs string) error {
+		if len(binds) == 0 {
+			return fn(rootfs)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			// Never unlocked: the thread ends with this goroutine and
+			// takes the namespace (and its mounts) with it.
+			runtime.LockOSThread()
+			errc <- func() error {
+				if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
+					return fmt.Errorf("mount namespace for the container's volumes: %w", err)
+				}
+				// Slave: nothing mounted here reaches the daemon's namespace.
+				if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
+					return fmt.Errorf("mount namespace for the container's volumes: %w", err)
+				}
+				for _, b := range binds {
+					if err := bindInto(rootfs, b); err != nil {
+						return err
+					}
+				}
+				return fn(rootfs)
+			}()
+		}()
+		return <-errc
+	})
+}
+
+// viewBind is one volume or bind mount of the container.
+type viewBind struct {
+	source, dest string
+	readOnly     bool
+}
+
+// viewBinds lists the container's volumes and bind mounts, parents before
+// the mounts nested in them. tmpfs mounts have no content outside the
+// running container (Docker's cp does not see them either).
+func viewBinds(c *container.Container) []viewBind {
+	var out []viewBind
+	for _, mp := range c.MountPoints {
+		if mp.Type != "volume" && mp.Type != "bind" {
+			continue
+		}
+		src, err := mp.SourcePath()
+		if err != nil || src == "" {
+			continue
+		}
+		out = append(out, viewBind{source: src, dest: mp.Destination, readOnly: !mp.RW})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.Count(out[i].dest, "/") < strings.Count(out[j].dest, "/")
+	})
+	return out
+}
+
+// bindInto mounts b.source on its destination inside rootfs. The
+// destination is resolved inside rootfs (a symlink the container made
+// cannot point the mount outside) and mounted through its descriptor. A
+// destination that does not exist (never started) is skipped.
+func bindInto(rootfs string, b viewBind) error {
+	fd, err := archive.OpenPathInRoot(rootfs, b.dest)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("mounting %s for copy: %w", b.dest, err)
+	}
+	defer unix.Close(fd)
+	// open_tree + move_mount: the clone can be made read-only before it
+	// is attached, and it is attached to the very directory resolved above.
+	tree, err := unix.OpenTree(unix.AT_FDCWD, b.source, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return fmt.Errorf("mounting %s for copy: %w", b.dest, err)
+	}
+	defer unix.Close(tree)
+	if b.readOnly {
+		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+		if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+			return fmt.Errorf("mounting %s read-only for copy: %w", b.dest, err)
+		}
+	}
+	if err := unix.MoveMount(tree, "", fd, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mounting %s for copy: %w", b.dest, err)
+	}
+	return nil
+}
+
+// mountAt reports whether p is on a volume or bind mount and whether that
+// mount is writable (the innermost one holding p decides): docker cp may
+// write into a writable one even when the rootfs is read-only, and never
+// into a read-only one.
+func (d *Daemon) mountAt(c *container.Container, p string) (onMount, writable bool) {
+	c.Mu.Lock()
+	binds := viewBinds(c)
+	c.Mu.Unlock()
+	p = path.Clean("/" + p)
+	writable, depth := false, -1
+	for _, b := range binds { // the innermost mount holding p decides
+		dest := path.Clean("/" + b.dest)
+		if (p == dest || strings.HasPrefix(p, dest+"/")) && len(dest) > depth {
+			writable, depth = !b.readOnly, len(dest)
+		}
+	}
+	return depth >= 0, writable
+}
