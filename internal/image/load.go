@@ -150,6 +150,7 @@ func (l *loader) finish(cfgData []byte, layerPaths []string, blobDigests []diges
 		parent = snap.ChainID
 		descs = append(descs, desc)
 	}
+	l.noteRetags(cfgData, refs)
 	img, err := l.s.addImage(cfgData, descs, refs)
 	if err != nil {
 		return err
@@ -243,4 +244,15 @@ func annotationName(ann map[string]string) string {
 		}
 	}
 	return ""
+}
+
+// noteRetags says, as docker load does, which tags move from another image
+// to the one being loaded.
+func (l *loader) noteRetags(cfgData []byte, refs []string) {
+	id := digest.FromBytes(cfgData)
+	for _, r := range refs {
+		if old, ok := l.s.refTarget(r); ok && old != id {
+			l.progress("The image " + familiar(r) + " already exists, renaming the old one with ID " + old.String() + " to empty string")
+		}
+	}
 }

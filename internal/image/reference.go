@@ -61,6 +61,14 @@ func (s *Store) Tag(id digest.Digest, ref string) error {
 	return s.setRefLocked(norm, img)
 }
 
+// refTarget is the image a normalized reference names now.
+func (s *Store) refTarget(norm string) (digest.Digest, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.refs[norm]
+	return id, ok
+}
+
 func (s *Store) setRefLocked(norm string, img *Image) error {
 	old, had := s.refs[norm]
 	s.refs[norm] = img.ID

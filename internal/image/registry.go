@@ -136,23 +136,16 @@ func (s *Store) AddRepoDigest(id digest.Digest, repoDigest string) error {
 
 // withRepoDigest keeps one digest per repository, as Docker does.
 func withRepoDigest(list []string, rd string) []string {
-	repo, _, _ := strings.Cut(familiarDigestRef(rd), "@")
+	repo, _, _ := strings.Cut(familiar(rd), "@")
 	out := []string{}
 	for _, d := range list {
 		if r, _, _ := strings.Cut(d, "@"); r != repo {
 			out = append(out, d)
 		}
 	}
-	return append(out, familiarDigestRef(rd))
+	return append(out, familiar(rd))
 }
 
-func familiarDigestRef(s string) string {
-	named, err := reference.ParseNormalizedNamed(s)
-	if err != nil {
-		return s
-	}
-	return reference.FamiliarString(named)
-}
 
 // byRepoDigestLocked finds the image a "name@sha256:..." reference names.
 func (s *Store) byRepoDigestLocked(ref string) *Image {

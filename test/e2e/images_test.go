@@ -171,6 +171,17 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if out := d2.must(t, "run", "--rm", "roundtrip:v1", "echo", "second"); out != "second\n" {
 		t.Fatalf("run on the second daemon = %q", out)
 	}
+
+	// Loading over a tag another image holds moves it, and says so.
+	other := strings.TrimSpace(d.must(t, "commit", strings.TrimSpace(d.must(t, "create", "roundtrip:v1", "true")), "other:v1"))
+	d.must(t, "tag", "other:v1", "roundtrip:v1")
+	out = d.must(t, "load", "-i", archive)
+	if want := "The image roundtrip:v1 already exists, renaming the old one with ID " + other + " to empty string"; !strings.Contains(out, want) {
+		t.Fatalf("load over a taken tag printed %q, want %q", out, want)
+	}
+	if got := strings.TrimSpace(d.must(t, "image", "inspect", "-f", "{{.Id}}", "roundtrip:v1")); got != id {
+		t.Fatalf("after load roundtrip:v1 is %s, want %s", got, id)
+	}
 }
 
 func TestImagePrune(t *testing.T) {
