@@ -146,7 +146,6 @@ func withRepoDigest(list []string, rd string) []string {
 	return append(out, familiar(rd))
 }
 
-
 // byRepoDigestLocked finds the image a "name@sha256:..." reference names.
 func (s *Store) byRepoDigestLocked(ref string) *Image {
 	named, err := reference.ParseNormalizedNamed(ref)
