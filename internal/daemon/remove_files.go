@@ -16,6 +16,7 @@ import (
 // the store, and holds no lock.
 func (d *Daemon) removeContainerFiles(rt *runtime.Runtime, id, bundle string) (trash string, err error) {
 	rt.DeleteIfPresent(id)
+	d.unmountShm(id) // never delete through a mounted tmpfs
 	os.RemoveAll(bundle)
 	trash, err = d.containers.MoveToTrash(id)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -90,6 +90,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		if retErr != nil {
 			d.teardownNetwork(c)
 			d.failPendingAttaches(c.ID)
+			d.unmountShm(c.ID)
 			snapshot.Unmount(rootfs)
 			c.State.Error = retErr.Error()
 			c.State.ExitCode = runtime.StartFailureExitCode(retErr.Error())
@@ -105,6 +106,15 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 			d.releaseVolumes(c)
 		}
 	}()
+	nsPaths, shmSource, err := d.joinedNamespaces(c)
+	if err != nil {
+		return err
+	}
+	if own, err := d.mountShareableShm(c); err != nil {
+		return err
+	} else if own != "" {
+		shmSource = own
+	}
 	spec, err := runtime.Generate(runtime.SpecInput{
 		ID:             c.ID,
 		Config:         c.Config,
@@ -116,6 +126,8 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		InitPath:       d.shimPath,
 		CgroupsPath:    d.cgroupsPath(c.ID),
 		NetNSPath:      netns,
+		NamespacePaths: nsPaths,
+		ShmSource:      shmSource,
 	})
 	if err != nil {
 		return err
@@ -251,6 +263,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	c.State.Error = exit.Error
 	c.State.FinishedAt = finished
 	snapshot.Unmount(filepath.Join(d.bundleDir(c.ID), "rootfs"))
+	d.unmountShm(c.ID)
 	d.releaseVolumes(c)
 	d.teardownNetwork(c)
 	delay, restart := d.restartDecision(c, ran)

@@ -18,8 +18,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// defaultShmSize is Docker's /dev/shm size when HostConfig.ShmSize is 0.
-const defaultShmSize = 64 << 20
+// DefaultShmSize is Docker's /dev/shm size when HostConfig.ShmSize is 0.
+// DefaultShmSize is Docker's /dev/shm size when --shm-size is not given.
+const DefaultShmSize = 64 << 20
 
 // defaultMounts is Docker's oci.DefaultLinuxSpec mount list.
 func defaultMounts() []specs.Mount {
@@ -236,7 +237,7 @@ func buildMounts(in SpecInput, ums []userMount) []specs.Mount {
 	}
 	shm := hc.ShmSize
 	if shm <= 0 {
-		shm = defaultShmSize
+		shm = DefaultShmSize
 	}
 	var out []specs.Mount
 	for _, m := range defaultMounts() {
@@ -249,6 +250,8 @@ func buildMounts(in SpecInput, ums []userMount) []specs.Mount {
 				continue
 			case hc.IpcMode.IsHost():
 				m = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "rprivate"}}
+			case in.ShmSource != "":
+				m = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: in.ShmSource, Options: []string{"rbind", "rprivate"}}
 			default:
 				m.Options = append(m.Options, "size="+strconv.FormatInt(shm, 10))
 			}

@@ -32,6 +32,9 @@ type SpecInput struct {
 	// NamespacePaths joins other containers' namespaces for --pid/--ipc
 	// container:<id> (the daemon resolves them to /proc/<pid>/ns/<type>).
 	NamespacePaths map[specs.LinuxNamespaceType]string
+	// ShmSource is the /dev/shm of the container whose IPC namespace this
+	// one joins (--ipc container:<id>), bind-mounted at /dev/shm.
+	ShmSource string
 }
 
 // DefaultPathEnv is Docker's PATH when the image sets none.
