@@ -47,11 +47,11 @@ func (d *Daemon) monitorOne(c *container.Container, host hostInfo) monitor.Conta
 	if h := c.State.Health; h != nil {
 		m.Health, m.FailingStreak = h.Status, h.FailingStreak
 	}
-	running, pid, hostNet := c.State.Running, c.State.Pid, c.HostConfig.NetworkMode.IsHost()
+	running, pid, hostNet, cg := c.State.Running, c.State.Pid, c.HostConfig.NetworkMode.IsHost(), d.cgroupsPath(c)
 	c.Mu.Unlock()
 	if running {
 		s := &apicontainer.StatsResponse{ID: c.ID, Name: c.Name}
-		d.readStats(c.ID, pid, hostNet, host, s)
+		d.readStats(cg, pid, hostNet, host, s)
 		m.Stats = s
 	}
 	return m

@@ -128,7 +128,7 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 		if unlimitPids && rt.Name != "runc" {
 			// crun (1.8) has no way to write "max" through update (0 is
 			// "unchanged", -1 is refused by the kernel): write it ourselves.
-			if err := os.WriteFile(filepath.Join(d.cgroupPidsDir(c.ID), "pids.max"), []byte("max"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(d.cgroupPidsDir(c), "pids.max"), []byte("max"), 0o644); err != nil {
 				return resp, errdefs.Invalid("Cannot update container %s: %v", c.ID, err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		HostsPath:      c.HostsPath,
 		ResolvConfPath: c.ResolvConfPath,
 		InitPath:       d.shimPath,
-		CgroupsPath:    d.cgroupsPath(c.ID),
+		CgroupsPath:    d.cgroupsPath(c),
 		NetNSPath:      netns,
 		NamespacePaths: nsPaths,
 		ShmSource:      shmSource,
@@ -154,7 +155,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		LogPath:         c.LogPath,
 		LogMaxSize:      maxSize,
 		LogMaxFile:      maxFile,
-		CgroupMemoryDir: d.cgroupMemoryDir(c.ID),
+		CgroupMemoryDir: d.cgroupMemoryDir(c),
 	}
 	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
 		return errdefs.Invalid("failed to create task for container: %s", runtime.DockerMessage(err.Error()))
@@ -205,23 +206,29 @@ func (d *Daemon) logRotation(c *container.Container) (int64, int) {
 	return size, files
 }
 
-// cgroupsPath places every container under one parent per daemon root so
-// tests can find (and remove) what they created.
-func (d *Daemon) cgroupsPath(id string) string {
-	return "/berth/" + id
+// cgroupsPath is the container's cgroup: under --cgroup-parent when given
+// (cgroupfs style, as dockerd with the cgroupfs driver), else under one
+// parent for all of berth's containers, so tests can find (and remove)
+// what they created. c.Mu is held (HostConfig may be replaced by update).
+func (d *Daemon) cgroupsPath(c *container.Container) string {
+	parent := "/berth"
+	if p := c.HostConfig.CgroupParent; p != "" {
+		parent = path.Join("/", p)
+	}
+	return path.Join(parent, c.ID)
 }
 
-func (d *Daemon) cgroupMemoryDir(id string) string { return d.cgroupDir("memory", id) }
+func (d *Daemon) cgroupMemoryDir(c *container.Container) string { return d.cgroupDir("memory", c) }
 
-func (d *Daemon) cgroupPidsDir(id string) string { return d.cgroupDir("pids", id) }
+func (d *Daemon) cgroupPidsDir(c *container.Container) string { return d.cgroupDir("pids", c) }
 
 // cgroupDir is the container's cgroup directory for a v1 controller, or
-// its one directory under cgroup v2.
-func (d *Daemon) cgroupDir(controller, id string) string {
+// its one directory under cgroup v2. c.Mu is held.
+func (d *Daemon) cgroupDir(controller string, c *container.Container) string {
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		return filepath.Join("/sys/fs/cgroup", d.cgroupsPath(id))
+		return filepath.Join("/sys/fs/cgroup", d.cgroupsPath(c))
 	}
-	return filepath.Join("/sys/fs/cgroup", controller, d.cgroupsPath(id))
+	return filepath.Join("/sys/fs/cgroup", controller, d.cgroupsPath(c))
 }
 
 // watch waits for the container's exit through its shim, in the

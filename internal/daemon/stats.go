@@ -64,13 +64,13 @@ func (d *Daemon) ContainerStats(ctx context.Context, ref string, stream, oneShot
 // sample is one reading of a container's counters (zeros when stopped).
 func (d *Daemon) sample(c *container.Container) *apicontainer.StatsResponse {
 	c.Mu.Lock()
-	running, pid, netMode := c.State.Running, c.State.Pid, c.HostConfig.NetworkMode
+	running, pid, netMode, cg := c.State.Running, c.State.Pid, c.HostConfig.NetworkMode, d.cgroupsPath(c)
 	s := &apicontainer.StatsResponse{Name: c.Name, ID: c.ID, OSType: "linux", Read: time.Now()}
 	c.Mu.Unlock()
 	if !running {
 		return s
 	}
-	d.readStats(c.ID, pid, netMode.IsHost(), readHostInfo(), s)
+	d.readStats(cg, pid, netMode.IsHost(), readHostInfo(), s)
 	return s
 }
 
@@ -93,8 +93,8 @@ func readHostInfo() hostInfo {
 }
 
 // readStats fills s from the container's cgroup and network namespace.
-func (d *Daemon) readStats(id string, pid int, hostNet bool, host hostInfo, s *apicontainer.StatsResponse) {
-	cgroupReader().Read(d.cgroupsPath(id), s)
+func (d *Daemon) readStats(cgroupsPath string, pid int, hostNet bool, host hostInfo, s *apicontainer.StatsResponse) {
+	cgroupReader().Read(cgroupsPath, s)
 	// An unlimited cgroup reports a huge limit (v1) or none (v2); Docker
 	// shows the host's memory instead, and so does the LIMIT column.
 	if s.MemoryStats.Limit == 0 || s.MemoryStats.Limit > host.memTotal {

@@ -11,7 +11,6 @@ import (
 
 // cgroupFile reads a v1 controller file of a berth container (cgroups
 // path /berth/<id>, see daemon.cgroupsPath).
-// cgroupFile reads one of a container's cgroup v1 files.
 func cgroupFile(t testing.TB, controller, id, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", controller, "berth", id, file))
@@ -196,5 +195,33 @@ func TestResourceValidation(t *testing.T) {
 		if r.Code != 125 || !strings.Contains(r.Stderr, c.msg) {
 			t.Errorf("run %v: %s\nwant exit 125 and %q", c.args, r, c.msg)
 		}
+	}
+}
+
+// --cgroup-parent places the container's cgroup under that parent (the
+// cgroupfs layout), where limits, stats and OOM detection find it.
+func TestCgroupParent(t *testing.T) {
+	requireCgroupV1(t)
+	d := sharedDaemon(t)
+	t.Parallel()
+	parent := "berth-e2e-parent-" + strconv.Itoa(os.Getpid())
+	t.Cleanup(func() {
+		dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", parent))
+		for _, dir := range dirs {
+			os.Remove(dir) // empty once its containers are gone
+		}
+	})
+	name := uniqueName(t)
+	id := d.runD(t, "--name", name, "--cgroup-parent", parent, "-m", "64m", "busybox", "sleep", "300")
+	defer d.dk("rm", "-f", name)
+	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", parent, id, "memory.limit_in_bytes"))
+	if err != nil || strings.TrimSpace(string(b)) != "67108864" {
+		t.Fatalf("memory limit under the cgroup parent: %q %v", b, err)
+	}
+	if got := d.must(t, "exec", name, "cat", "/proc/self/cgroup"); !strings.Contains(got, ":memory:/"+parent+"/"+id) {
+		t.Fatalf("/proc/self/cgroup inside: %q, want the memory cgroup under /%s", got, parent)
+	}
+	if got := d.must(t, "stats", "--no-stream", "--format", "{{.MemUsage}}", name); !strings.HasSuffix(strings.TrimSpace(got), "/ 64MiB") {
+		t.Fatalf("stats of a container under a cgroup parent: %q", got)
 	}
 }
