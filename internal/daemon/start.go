@@ -374,8 +374,10 @@ func (d *Daemon) reconcile() {
 				// undo it (the shim sees the exit and goes).
 				d.log.Info("undoing a start interrupted by the daemon's death", "id", c.ID)
 				rt.Delete(d.ctx, c.ID, true)
-				snapshot.Unmount(filepath.Join(bundle, "rootfs"))
 			}
+			// A start cut off even before the runtime was called leaves
+			// the rootfs mounted (one syscall when it is not).
+			snapshot.Unmount(filepath.Join(bundle, "rootfs"))
 		}
 		switch {
 		case running && shimclient.Alive(bundle):

@@ -504,6 +504,25 @@ func checkCrashInvariants(t *testing.T, d *daemon, m *crashModel, when string) {
 			fail("inspect of listed networks: %s", r)
 		}
 	}
+	// On disk: a directory per listed container and no other; a rootfs
+	// mount only for a running one.
+	byID := map[string]crashInspect{}
+	for _, c := range ctrs {
+		byID[c.ID] = c
+	}
+	ents, _ := os.ReadDir(filepath.Join(d.dataRoot, "containers"))
+	for _, e := range ents {
+		if _, ok := byID[e.Name()]; !ok && !strings.HasPrefix(e.Name(), ".") {
+			fail("data root holds container dir %s, which is not listed", e.Name())
+		}
+	}
+	for _, mp := range mountsUnder(filepath.Join(d.execRoot, "containers")) {
+		rel, _ := filepath.Rel(filepath.Join(d.execRoot, "containers"), mp)
+		id, _, _ := strings.Cut(rel, "/")
+		if c, ok := byID[id]; !ok || !c.State.Running {
+			fail("mount %s of a container that is not running (listed %v, %s)", mp, ok, c.State.Status)
+		}
+	}
 	volSet := map[string]bool{}
 	for _, v := range vols {
 		volSet[v] = true
