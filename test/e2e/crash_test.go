@@ -115,6 +115,8 @@ type crashCtr struct {
 	st      crashState
 	id      string // when known
 	running crashState
+	ran     bool // an `exit 3` container whose run -d answered
+	hello   bool // a container whose run -d answered: it logged its hello line
 }
 
 type crashModel struct {
@@ -230,7 +232,7 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 		}
 		return r.Code == 0
 	}
-	switch op := cw.rnd.IntN(15); op {
+	switch op := cw.rnd.IntN(16); op {
 	case 0, 1: // create
 		name := cw.m.next("c", cw.w)
 		cw.setCtr(name, func(c *crashCtr) { c.st, c.running = unknown, unknown })
@@ -247,8 +249,10 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 			args = append(args, "--network", n)
 		}
 		cw.setCtr(name, func(c *crashCtr) { c.st, c.running = unknown, unknown })
-		if r := d.dk(append(args, cw.bb, "sleep", "300")...); ok(r) {
-			cw.setCtr(name, func(c *crashCtr) { c.st, c.id, c.running = present, strings.TrimSpace(r.Stdout), present })
+		if r := d.dk(append(args, cw.bb, "sh", "-c", "echo hello-$HOSTNAME; exec sleep 300")...); ok(r) {
+			cw.setCtr(name, func(c *crashCtr) {
+				c.st, c.id, c.running, c.hello = present, strings.TrimSpace(r.Stdout), present, true
+			})
 		}
 	case 4: // run --rm (its own prefix: a --rm container may go any time, no other op picks it)
 		name := cw.m.next("r", cw.w)
@@ -292,7 +296,7 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 		cw.m.mu.Unlock()
 		name := cw.m.next("c", cw.w)
 		cw.setCtr(old, func(c *crashCtr) { c.st = unknown })
-		cw.setCtr(name, func(c *crashCtr) { c.st, c.id, c.running = unknown, prev.id, prev.running })
+		cw.setCtr(name, func(c *crashCtr) { c.st, c.id, c.running, c.hello = unknown, prev.id, prev.running, prev.hello })
 		if r := d.dk("rename", old, name); ok(r) {
 			cw.setCtr(old, func(c *crashCtr) { c.st, c.running = absent, absent })
 			cw.setCtr(name, func(c *crashCtr) { c.st = present })
@@ -358,6 +362,12 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 		cw.set(cw.m.nets, n, unknown)
 		if r := d.dk("network", "create", n); ok(r) {
 			cw.set(cw.m.nets, n, present)
+		}
+	case 15: // run -d of a container that exits 3 at once (only ever inspected)
+		name := cw.m.next("x", cw.w)
+		cw.setCtr(name, func(c *crashCtr) { c.st, c.running = unknown, unknown })
+		if r := d.dk("run", "-d", "--name", name, cw.bb, "sh", "-c", "exit 3"); ok(r) {
+			cw.setCtr(name, func(c *crashCtr) { c.st, c.id, c.ran = present, strings.TrimSpace(r.Stdout), true })
 		}
 	case 14: // exec
 		name := cw.runningCtr()
@@ -595,6 +605,47 @@ func checkCrashInvariants(t *testing.T, d *daemon, m *crashModel, when string) {
 		m.nets[name] = map[bool]crashState{true: present, false: absent}[netNames[name]]
 	}
 
+	// A container that exited (maybe while the daemon was down) shows
+	// its real exit code, once its shim has reported it.
+	var exiters []string
+	for name, c := range m.ctrs {
+		if strings.HasPrefix(name, "x") && c.st == present && c.ran {
+			exiters = append(exiters, name)
+		}
+	}
+	if len(exiters) > 0 {
+		var last string
+		waitFor(t, 20*time.Second, when+": exit codes of exited containers", func() bool {
+			r := d.dk(append([]string{"inspect", "-f", "{{.Name}} {{.State.Status}} {{.State.ExitCode}}"}, exiters...)...)
+			last = r.Stdout + r.Stderr
+			return r.Code == 0 && !strings.Contains(r.Stdout, " running ")
+		})
+		for line := range strings.SplitSeq(strings.TrimSpace(last), "\n") {
+			if f := strings.Fields(line); len(f) != 3 || f[1] != "exited" || f[2] != "3" {
+				fail("container that runs `exit 3`: %q, want exited 3", line)
+			}
+		}
+	}
+	// A running container's log kept what it wrote.
+	var sleepers []string
+	for name, c := range m.ctrs {
+		if strings.HasPrefix(name, "c") && c.st == present && c.running == present && c.hello {
+			sleepers = append(sleepers, name)
+		}
+	}
+	if len(sleepers) > 0 {
+		sort.Strings(sleepers)
+		name := sleepers[len(sleepers)/2]
+		var out string
+		if !waitUntil(10*time.Second, func() bool {
+			o, e, _ := d.docker("logs", name)
+			out = o + e
+			return strings.Contains(out, "hello-")
+		}) {
+			fail("logs of %s: %q, want its hello line", name, out)
+		}
+	}
+
 	// An image made before the kill still runs.
 	img := "busybox:latest"
 	var runnable []string
@@ -699,4 +750,16 @@ func assertEmpty(t *testing.T, d *daemon) {
 	if left := mountsUnder(d.dir); len(left) > 0 {
 		t.Errorf("mounts left under %s after everything was removed: %v", d.dir, left)
 	}
+}
+
+// waitUntil polls cond every 50ms until it holds (true) or timeout passes (false).
+func waitUntil(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }
