@@ -27,7 +27,7 @@ import (
 // the end everything is removed and the data root must be empty.
 //
 // BERTH_CRASH_SEED replays a run (the seed is logged); BERTH_CRASH_CYCLES
-// sets the number of cycles (default 12); BERTH_CRASH_KEEPLOG=FILE keeps
+// sets the number of cycles (default 20); BERTH_CRASH_KEEPLOG=FILE keeps
 // the daemon's whole log.
 func TestKill9DuringOperations(t *testing.T) {
 	d := startDaemon(t)
@@ -49,7 +49,7 @@ func TestKill9DuringOperations(t *testing.T) {
 		}
 		seed = v
 	}
-	cycles := 12
+	cycles := 20
 	if s := os.Getenv("BERTH_CRASH_CYCLES"); s != "" {
 		cycles, _ = strconv.Atoi(s)
 	}
