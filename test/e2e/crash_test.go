@@ -117,6 +117,7 @@ type crashCtr struct {
 	running crashState
 	ran     bool // an `exit 3` container whose run -d answered
 	hello   bool // a container whose run -d answered: it logged its hello line
+	policy  string
 }
 
 type crashModel struct {
@@ -248,10 +249,15 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 		if n := cw.pick("n", cw.m.nets); n != "" && cw.rnd.IntN(3) == 0 {
 			args = append(args, "--network", n)
 		}
+		policy := "no"
+		if cw.rnd.IntN(3) == 0 {
+			policy = "unless-stopped"
+		}
+		args = append(args, "--restart", policy)
 		cw.setCtr(name, func(c *crashCtr) { c.st, c.running = unknown, unknown })
 		if r := d.dk(append(args, cw.bb, "sh", "-c", "echo hello-$HOSTNAME; exec sleep 300")...); ok(r) {
 			cw.setCtr(name, func(c *crashCtr) {
-				c.st, c.id, c.running, c.hello = present, strings.TrimSpace(r.Stdout), present, true
+				c.st, c.id, c.running, c.hello, c.policy = present, strings.TrimSpace(r.Stdout), present, true, policy
 			})
 		}
 	case 4: // run --rm (its own prefix: a --rm container may go any time, no other op picks it)
@@ -296,7 +302,9 @@ func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
 		cw.m.mu.Unlock()
 		name := cw.m.next("c", cw.w)
 		cw.setCtr(old, func(c *crashCtr) { c.st = unknown })
-		cw.setCtr(name, func(c *crashCtr) { c.st, c.id, c.running, c.hello = unknown, prev.id, prev.running, prev.hello })
+		cw.setCtr(name, func(c *crashCtr) {
+			c.st, c.id, c.running, c.hello, c.policy = unknown, prev.id, prev.running, prev.hello, prev.policy
+		})
 		if r := d.dk("rename", old, name); ok(r) {
 			cw.setCtr(old, func(c *crashCtr) { c.st, c.running = absent, absent })
 			cw.setCtr(name, func(c *crashCtr) { c.st = present })
@@ -407,6 +415,9 @@ type crashInspect struct {
 		Running  bool
 		Pid      int
 		ExitCode int
+	}
+	HostConfig struct {
+		RestartPolicy struct{ Name string }
 	}
 }
 
@@ -557,6 +568,9 @@ func checkCrashInvariants(t *testing.T, d *daemon, m *crashModel, when string) {
 			}
 			if c.running == absent && got.State.Running {
 				fail("container %s was stopped and is running", name)
+			}
+			if c.policy != "" && got.HostConfig.RestartPolicy.Name != c.policy {
+				fail("container %s: restart policy %q, want %q", name, got.HostConfig.RestartPolicy.Name, c.policy)
 			}
 		case absent:
 			if exists {
