@@ -445,7 +445,12 @@ func checkCrashInvariants(t *testing.T, d *daemon, m *crashModel, when string) {
 	// A container whose process exited while the daemon was down or
 	// starting shows "running" until its shim reports the exit (it is
 	// still draining): a moment, not a state to assert on.
-	waitFor(t, 20*time.Second, when+": running containers with live processes", func() bool {
+	// Likewise "restarting": a restart policy's start after an exit the
+	// daemon learnt of at start-up (e.g. a stop cut off by the kill).
+	waitFor(t, 20*time.Second, when+": running containers with live processes, none restarting", func() bool {
+		if out, _, code := d.docker("ps", "-aq", "--filter", "status=restarting"); code != 0 || strings.TrimSpace(out) != "" {
+			return false
+		}
 		out, _, code := d.docker("ps", "-q", "--no-trunc")
 		if code != 0 || strings.TrimSpace(out) == "" {
 			return code == 0
