@@ -77,7 +77,7 @@ func TestKill9DuringOperations(t *testing.T) {
 				cw := &crashWorker{d: d, m: m, w: w, bb: bb, tar: importTar,
 					rnd: rand.New(rand.NewPCG(seed, uint64(1000*(cycle+1)+w)))}
 				for !killed.Load() {
-					cw.step(cycle, &killed)
+					cw.step(&killed)
 				}
 			}()
 		}
@@ -223,7 +223,7 @@ func (cw *crashWorker) set(all map[string]crashState, name string, st crashState
 // step runs one random operation and records its outcome in the model:
 // before the call the names it touches become unknown, after a success
 // their new state.
-func (cw *crashWorker) step(cycle int, killed *atomic.Bool) {
+func (cw *crashWorker) step(killed *atomic.Bool) {
 	d := cw.d
 	ok := func(r result) bool {
 		if r.Code != 0 && !killed.Load() {
