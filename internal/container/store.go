@@ -17,6 +17,8 @@ const RecordFile = "config.json"
 
 var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
+var containerID = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // Store indexes containers by ID and name and persists their records under
 // root/<id>/config.json.
 type Store struct {
@@ -46,6 +48,13 @@ func NewStore(root string) (s *Store, bad []error, err error) {
 		atomicfile.SweepTemps(dir)
 		c := &Container{}
 		if err := atomicfile.ReadJSON(filepath.Join(dir, RecordFile), c); err != nil {
+			if os.IsNotExist(err) && containerID.MatchString(e.Name()) {
+				// A create cut off before its record was saved (the
+				// record is written last, atomically): it never answered,
+				// so nothing is lost; its half-made directory goes.
+				os.RemoveAll(dir)
+				continue
+			}
 			bad = append(bad, err)
 			continue
 		}

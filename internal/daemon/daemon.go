@@ -146,6 +146,21 @@ func New(cfg Config) (*Daemon, error) {
 	if d.images, err = image.New(cfg.DataRoot, d.snaps); err != nil {
 		return nil, err
 	}
+	// A crash between storing an image's layers and writing its record
+	// leaves blobs and snapshots nothing names (or ever deletes). The
+	// build cache keeps layers of its own: it must be open to be asked.
+	sweep := true
+	if _, err := os.Stat(filepath.Join(cfg.DataRoot, "builder", "index.json")); err == nil {
+		if _, err := d.builder(); err != nil {
+			d.log.Warn("build cache unreadable; not sweeping unreferenced image data", "err", err)
+			sweep = false
+		}
+	}
+	if sweep {
+		if n := d.images.SweepUnreferenced(); n > 0 {
+			d.log.Info("removed image data no image references (an interrupted write)", "objects", n)
+		}
+	}
 	var bad []error
 	if d.containers, bad, err = container.NewStore(filepath.Join(cfg.DataRoot, "containers")); err != nil {
 		return nil, err

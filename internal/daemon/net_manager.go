@@ -134,6 +134,18 @@ func (d *Daemon) finishNetworkReconcile() {
 	for _, id := range stale {
 		d.teardownNetworkID(id)
 	}
+	// Endpoints of containers that do not exist: a create cut off after
+	// attaching but before its record was saved. Their addresses would
+	// stay allocated and the network could never be removed.
+	for _, n := range d.nets.store.List() {
+		for id := range n.Endpoints {
+			if _, err := d.containers.Get(id); err != nil {
+				if err := d.nets.store.Detach(n.ID, id); err != nil {
+					d.log.Warn("releasing endpoint of a missing container", "id", id, "network", n.Name, "err", err)
+				}
+			}
+		}
+	}
 	d.waitAllUnpinned()
 	// Namespaces pinned by a daemon that died before writing a state.
 	if pinned, err := filepath.Glob(filepath.Join(d.nets.execDir, "netns", "*")); err == nil {

@@ -391,6 +391,20 @@ func (d *Daemon) reconcile() {
 		c.Done = done
 		c.Mu.Unlock()
 		bundle := d.bundleDir(c.ID)
+		if !running {
+			if rt := d.runtimeFor(c); rt.HasState(c.ID) {
+				// A start the crash cut off before its record said
+				// running: the runtime (and maybe the process) exists,
+				// the record does not know it, and every later start
+				// would fail with "already exists". It never answered:
+				// undo it (the shim sees the exit and goes).
+				d.log.Info("undoing a start interrupted by the daemon's death", "id", c.ID)
+				rt.Delete(d.ctx, c.ID, true)
+			}
+			// A start cut off even before the runtime was called leaves
+			// the rootfs mounted (one syscall when it is not).
+			snapshot.Unmount(filepath.Join(bundle, "rootfs"))
+		}
 		switch {
 		case running && shimclient.Alive(bundle):
 			c.Mu.Lock()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,9 +65,34 @@ func table(name string) *nftables.Table {
 	return &nftables.Table{Name: name, Family: nftables.TableFamilyIPv4}
 }
 
+// batchBuffer is the socket buffer size for Apply's batch. The kernel
+// echoes every rule back, all queued before the first read: with the
+// default (rmem_default, ~208 KiB) ten bridge networks already overflowed
+// it (ENOBUFS), and many published ports made the batch itself too long
+// for the send buffer (EMSGSIZE), so a daemon restarted with its networks
+// and containers came up without its firewall.
+const batchBuffer = 32 << 20
+
+func bigBuffers(conn *netlink.Conn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return raw.Control(func(fd uintptr) {
+		// The FORCE variants pass net.core.[rw]mem_max (we run as root);
+		// the plain ones are the fallback, capped there.
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, batchBuffer) != nil {
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, batchBuffer)
+		}
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, batchBuffer) != nil {
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, batchBuffer)
+		}
+	})
+}
+
 // Apply makes the table say exactly st.
 func Apply(tableName string, st State) error {
-	c, err := nftables.New()
+	c, err := nftables.New(nftables.WithSockOptions(bigBuffers))
 	if err != nil {
 		return err
 	}
