@@ -317,6 +317,7 @@ func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writ
 	if code == 125 {
 		code = 126
 	}
+	go reapOrphansSoon() // the runtime's child for this exec (orphans.go)
 	s.finish(code)
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
 	msg := "OCI runtime exec failed: " + err.Error() + ": unknown"

@@ -75,7 +75,7 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, signal string
 	if paused {
 		d.runtimeFor(c).Resume(ctx, c.ID)
 	}
-	if !waitDone(done, 30) {
+	if !waitDoneReaping(done, 30) {
 		return errdefs.Unavailable("container %s did not exit after SIGKILL", c.ID[:12])
 	}
 	d.containerEvent(c, events.ActionStop, nil)
@@ -256,7 +256,7 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 		if paused {
 			d.runtimeFor(c).Resume(ctx, c.ID)
 		}
-		if !waitDone(done, 30) {
+		if !waitDoneReaping(done, 30) {
 			return errdefs.Unavailable("could not kill running container %s, cannot remove", c.ID)
 		}
 		// handleExit may have removed it already (--rm).

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -160,4 +162,48 @@ func runWithPTY(t *testing.T, env []string, input, bin string, args ...string) s
 	mu.Lock()
 	defer mu.Unlock()
 	return buf.String()
+}
+
+// An exec whose command cannot start leaves the runtime's forked child to
+// the daemon (a subreaper). It must be reaped: a zombie in the container's
+// PID namespace keeps the container's init from ever finishing its exit,
+// and stop then fails with "did not exit after SIGKILL".
+func TestFailedExecDoesNotPinTheContainer(t *testing.T) {
+	d := startDaemon(t)
+	d.busybox(t)
+	name := uniqueName(t)
+	d.runD(t, "--name", name, "busybox", "sleep", "300")
+	for _, args := range [][]string{{"exec", name, "nosuchcmd"}, {"exec", "-t", name, "nosuchcmd"}, {"exec", "-d", name, "nosuchcmd"}} {
+		if r := d.dk(args...); r.Code == 0 {
+			t.Fatalf("%v succeeded: %s", args, r)
+		}
+	}
+	if r := d.dk("stop", "-t", "1", name); r.Code != 0 {
+		t.Fatalf("stop after failed execs: %s", r)
+	}
+	if got := d.inspect(t, name, "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 137" {
+		t.Fatalf("after stop: %q, want exited 137", got)
+	}
+	daemonPid := strings.TrimSpace(readFileT(t, d.pidfile))
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) > 1 && f[0] == "Z" && f[1] == daemonPid {
+			t.Fatalf("zombie child of the daemon left: %s", s)
+		}
+	}
+}
+
+func readFileT(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
