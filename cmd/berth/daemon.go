@@ -30,6 +30,7 @@ type daemonOptions struct {
 	group    string
 	registry registryFlags
 	metrics  string
+	cgParent string
 	bridge   string
 	bip      string
 	nftTable string
@@ -59,6 +60,7 @@ func newDaemonCommand() *cobra.Command {
 	f.StringVarP(&o.group, "group", "G", "", "Group for the unix socket (default: root only, mode 0660)")
 	o.registry.add(f)
 	f.StringVar(&o.metrics, "metrics-addr", "", "Set default address and port to serve the metrics api on")
+	f.StringVar(&o.cgParent, "cgroup-parent", "", "Set parent cgroup for all containers (default /berth)")
 	f.StringVarP(&o.bridge, "bridge", "b", daemon.DefaultBridgeName, "Attach containers to a network bridge (the default \"bridge\" network's device)")
 	f.StringVar(&o.bip, "bip", "", "Network bridge IP (CIDR) of the default bridge network (default: a free private subnet)")
 	f.StringVar(&o.nftTable, "nft-table", daemon.DefaultNftTable, "Name of berth's nftables table (ip family)")
@@ -93,7 +95,7 @@ func runDaemon(o *daemonOptions) error {
 	d, err := daemon.New(daemon.Config{
 		DataRoot: o.dataRoot, ExecRoot: o.execRoot, Pidfile: o.pidfile, Runtime: o.runtime,
 		LogOpts: logOpts, Version: version, Logger: logger, Registry: o.registry.options(),
-		Bridge: o.bridge, BIP: o.bip, NftTable: o.nftTable,
+		Bridge: o.bridge, BIP: o.bip, NftTable: o.nftTable, CgroupParent: o.cgParent,
 	})
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type Config struct {
 	// Networking: the default bridge's device and subnet, and berth's
 	// nftables table (several daemons side by side use their own).
 	Bridge, BIP, NftTable string
+	// CgroupParent is the cgroup containers go under when they name none
+	// (--cgroup-parent); "" is /berth.
+	CgroupParent string
 }
 
 // Default log rotation: on, unlike Docker (moby#27957).
@@ -219,8 +223,12 @@ func (d *Daemon) Shutdown() {
 	}
 	// The cgroup parent of our containers: removing it only succeeds when
 	// no container (of this or another daemon) is left in it.
-	if dirs, err := filepath.Glob("/sys/fs/cgroup/*/berth"); err == nil {
-		for _, dir := range append(dirs, "/sys/fs/cgroup/berth") {
+	parent := "berth"
+	if d.cfg.CgroupParent != "" {
+		parent = strings.TrimPrefix(path.Clean("/"+d.cfg.CgroupParent), "/")
+	}
+	if dirs, err := filepath.Glob(filepath.Join("/sys/fs/cgroup/*", parent)); err == nil {
+		for _, dir := range append(dirs, filepath.Join("/sys/fs/cgroup", parent)) {
 			os.Remove(dir)
 		}
 	}

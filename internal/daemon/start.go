@@ -206,12 +206,15 @@ func (d *Daemon) logRotation(c *container.Container) (int64, int) {
 	return size, files
 }
 
-// cgroupsPath is the container's cgroup: under --cgroup-parent when given
-// (cgroupfs style, as dockerd with the cgroupfs driver), else under one
-// parent for all of berth's containers, so tests can find (and remove)
-// what they created. c.Mu is held (HostConfig may be replaced by update).
+// cgroupsPath is the container's cgroup: under its --cgroup-parent when
+// given (cgroupfs style, as dockerd with the cgroupfs driver), else the
+// daemon's --cgroup-parent, else one parent for all of berth's containers
+// (/berth), so tests can find (and remove) what they created. c.Mu is held (HostConfig may be replaced by update).
 func (d *Daemon) cgroupsPath(c *container.Container) string {
 	parent := "/berth"
+	if p := d.cfg.CgroupParent; p != "" {
+		parent = path.Join("/", p)
+	}
 	if p := c.HostConfig.CgroupParent; p != "" {
 		parent = path.Join("/", p)
 	}

@@ -225,3 +225,29 @@ func TestCgroupParent(t *testing.T) {
 		t.Fatalf("stats of a container under a cgroup parent: %q", got)
 	}
 }
+
+// The daemon's --cgroup-parent is the default parent; a container's own
+// --cgroup-parent still wins.
+func TestDaemonCgroupParent(t *testing.T) {
+	requireCgroupV1(t)
+	parent := "berth-e2e-dparent-" + strconv.Itoa(os.Getpid())
+	own := parent + "-own"
+	t.Cleanup(func() {
+		for _, p := range []string{parent, own} {
+			dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", p))
+			for _, dir := range dirs {
+				os.Remove(dir)
+			}
+		}
+	})
+	d := startDaemon(t, "--cgroup-parent", parent)
+	d.busybox(t)
+	a := d.runD(t, "-m", "64m", "busybox", "sleep", "300")
+	b := d.runD(t, "-m", "64m", "--cgroup-parent", own, "busybox", "sleep", "300")
+	for _, c := range []struct{ id, parent string }{{a, parent}, {b, own}} {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", c.parent, c.id)); err != nil {
+			t.Errorf("container %s not under /%s: %v", c.id[:12], c.parent, err)
+		}
+	}
+	d.must(t, "rm", "-f", a, b)
+}
