@@ -11,8 +11,8 @@ import (
 
 // joinedNamespaces resolves --pid container:X and --ipc container:X to the
 // running donor's namespace files, and --ipc container:X's /dev/shm to the
-// donor's shareable tmpfs (ipc_shm.go), with Docker's errors. c.Mu is held; the donor's lock is taken
-// briefly, as joinedNetNS does.
+// donor's shareable tmpfs (ipc_shm.go), with Docker's errors. c.Mu is
+// held; the donor's lock is taken briefly, as joinedNetNS does.
 func (d *Daemon) joinedNamespaces(c *container.Container) (map[specs.LinuxNamespaceType]string, string, error) {
 	hc := c.HostConfig
 	paths := map[specs.LinuxNamespaceType]string{}
