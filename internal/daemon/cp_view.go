@@ -30,10 +30,7 @@ func (d *Daemon) withMountedView(c *container.Container, fn func(rootfs string) 
 			return fn(rootfs)
 		}
 		errc := make(chan error, 1)
-		go func() {
-			// Never unlocked: the thread ends with this goroutine and
-			// takes the namespace (and its mounts) with it.
-			runtime.LockOSThread()
+		onThrowawayThread(func() {
 			errc <- func() error {
 				if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
 					return fmt.Errorf("mount namespace for the container's volumes: %w", err)
@@ -49,9 +46,37 @@ func (d *Daemon) withMountedView(c *container.Container, fn func(rootfs string) 
 				}
 				return fn(rootfs)
 			}()
-		}()
+		})
 		return <-errc
 	})
+}
+
+// onThrowawayThread runs f on an OS thread of its own that ends with it,
+// taking along whatever f changed about the thread (its mount namespace).
+// A goroutine that exits while locked to its thread ends that thread,
+// except the main thread, which Go parks for ever instead: f must never run
+// there, or the process's main thread (whose view /proc/self shows) would
+// stay in f's namespace. So on the main thread, f goes to another goroutine
+// while this one keeps the main thread locked and waiting.
+func onThrowawayThread(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		if unix.Gettid() != unix.Getpid() {
+			f() // the thread ends when this goroutine returns, still locked
+			return
+		}
+		inner := make(chan struct{})
+		go func() {
+			defer close(inner)
+			runtime.LockOSThread() // not the main thread: it is locked to us
+			f()
+		}()
+		<-inner
+		runtime.UnlockOSThread() // the main thread goes back to work, untouched
+	}()
+	<-done
 }
 
 // viewBind is one volume or bind mount of the container.

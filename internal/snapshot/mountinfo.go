@@ -7,12 +7,14 @@ import (
 	"strings"
 )
 
-// MountsUnder lists the mount points at or below dir, from
-// /proc/self/mountinfo (with its octal escapes undone: a path with a space
+// MountsUnder lists the mount points at or below dir, from the calling
+// thread's mount table (with its octal escapes undone: a path with a space
 // is "\040" there). The daemon, the builder and the tests' cleanup all ask
-// the kernel's table this one way.
+// the kernel's table this one way. thread-self, not self: /proc/self is the
+// main thread's view, and a thread that has its own mount namespace (docker
+// cp's, daemon/cp_view.go) must not be able to change what others see.
 func MountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
+	f, err := os.Open("/proc/thread-self/mountinfo")
 	if err != nil {
 		return nil
 	}
