@@ -175,6 +175,14 @@ func New(cfg Config) (*Daemon, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.ExecRoot, "containers"), 0o711); err != nil {
 		return nil, err
 	}
+	// Exec's scratch files (process.json, the runtime's log, pid files):
+	// under the exec root, so a daemon killed mid-exec leaves nothing in
+	// /tmp, and what it left is wiped here (nothing reads them once the
+	// exec started).
+	os.RemoveAll(d.execScratch())
+	if err := os.MkdirAll(d.execScratch(), 0o700); err != nil {
+		return nil, err
+	}
 	if d.volumes, err = volume.New(filepath.Join(cfg.DataRoot, "volumes")); err != nil {
 		return nil, err
 	}

@@ -154,12 +154,12 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 	// runc hands over a PTY only when it detaches, so TTY execs detach
 	// too; the daemon is a child subreaper and waits for the process
 	// itself once the runtime has gone.
-	dir, err := os.MkdirTemp("", "berth-exec-")
+	dir, err := d.execScratchDir(tty)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	opts := runtime.ExecOptions{Detach: detach || tty, PidFile: filepath.Join(dir, "pid")}
+	opts := runtime.ExecOptions{Detach: detach || tty, PidFile: filepath.Join(dir, "pid"), TempDir: d.execScratch()}
 	var cs *console.Socket
 	if tty {
 		if cs, err = console.NewSocket(filepath.Join(dir, "pty.sock")); err != nil {
@@ -375,4 +375,18 @@ func (d *Daemon) loadSpec(id string) (*specs.Spec, error) {
 		return nil, err
 	}
 	return &spec, nil
+}
+
+// execScratch holds the scratch directories of running execs.
+func (d *Daemon) execScratch() string { return filepath.Join(d.cfg.ExecRoot, "exec") }
+
+// execScratchDir makes one exec's scratch directory. A TTY exec's console
+// socket lives there too, and a socket path must fit in 108 bytes: with a
+// long exec root it goes to the system's temp dir instead.
+func (d *Daemon) execScratchDir(tty bool) (string, error) {
+	const socketTail = len("/berth-exec-4294967295/pty.sock")
+	if tty && len(d.execScratch())+socketTail >= 108 {
+		return os.MkdirTemp("", "berth-exec-")
+	}
+	return os.MkdirTemp(d.execScratch(), "berth-exec-")
 }

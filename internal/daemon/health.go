@@ -144,7 +144,7 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 		attrs := map[string]string{"execID": execID}
 		d.containerEvent(c, events.Action("exec_create: "+action), attrs)
 		d.containerEvent(c, events.Action("exec_start: "+action), attrs)
-		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: out, Stderr: out})
+		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: out, Stderr: out, TempDir: d.execScratch()})
 		if err != nil {
 			return -1, nil, err
 		}

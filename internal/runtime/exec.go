@@ -24,6 +24,7 @@ type ExecOptions struct {
 	ConsoleSocket  string // receives the PTY master when proc.Terminal
 	PidFile        string // "" = a private one (Pid still works)
 	Detach         bool   // the runtime returns once the process runs
+	TempDir        string // where process.json and the runtime's log go ("" = the system's)
 }
 
 // ExecProcess is a running `RUNTIME exec`.
@@ -77,7 +78,7 @@ func DockerMessage(msg string) string {
 // runtime's log file. The runtime also prints its own failure on the
 // process's stderr (it cannot help it: it shares the fd).
 func (r *Runtime) Exec(ctx context.Context, id string, proc *specs.Process, opts ExecOptions) (*ExecProcess, error) {
-	dir, err := os.MkdirTemp("", "berth-exec-")
+	dir, err := os.MkdirTemp(opts.TempDir, "berth-exec-")
 	if err != nil {
 		return nil, err
 	}

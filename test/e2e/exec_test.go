@@ -184,6 +184,10 @@ func TestFailedExecDoesNotPinTheContainer(t *testing.T) {
 	if got := d.inspect(t, name, "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 137" {
 		t.Fatalf("after stop: %q, want exited 137", got)
 	}
+	// Exec scratch files live under the exec root and go with each exec.
+	if left, _ := os.ReadDir(filepath.Join(d.execRoot, "exec")); len(left) > 0 {
+		t.Fatalf("exec scratch dirs left after the execs ended: %v", left)
+	}
 	daemonPid := strings.TrimSpace(readFileT(t, d.pidfile))
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
