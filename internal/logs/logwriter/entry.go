@@ -1,6 +1,7 @@
-// Package logwriter writes Docker's json-file log format: the writing half
-// of the json-file driver. berth-shim's monitor has its own C copy
-// (cmd/berth-shim/jsonlog.c) that its tests hold byte-identical to this one.
+// Package logwriter writes Docker's json-file log format. Containers' logs
+// are written by berth-shim's C monitor (cmd/berth-shim/jsonlog.c); this
+// package is the reference its tests hold it byte-identical to, and the
+// tests' way to make log files for the reader (internal/logs).
 package logwriter
 
 import (

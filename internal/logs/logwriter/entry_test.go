@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"testing"
 )
 
@@ -38,39 +37,5 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 		check(s)
-	}
-}
-
-// With UseBuffer the writer gathers entries in the caller's memory, also
-// after a line too long for it forced a bigger buffer once.
-func TestUseBufferKeepsTheCallersMemory(t *testing.T) {
-	path := t.TempDir() + "/log"
-	w, err := NewWriter(path, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := make([]byte, BufferSize)
-	w.UseBuffer(own)
-	s := w.Stream("stdout")
-	huge := bytes.Repeat([]byte("\x01"), 4*BufferSize) // escapes to 6x: outgrows own
-	for _, p := range [][]byte{[]byte("a\n"), append(huge, '\n'), []byte("b\n")} {
-		if _, err := s.Write(p); err != nil {
-			t.Fatal(err)
-		}
-		if &w.buf[:1][0] != &own[0] {
-			t.Fatalf("after a write of %d bytes the buffer is not the caller's", len(p))
-		}
-	}
-	w.Close()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// a, the 16 KiB pieces of the huge line, its "\n", b
-	if n := bytes.Count(data, []byte("\n")); n != 3+len(huge)/MaxLine {
-		t.Fatalf("%d entries", n)
-	}
-	if !bytes.Contains(data, []byte(`{"log":"a\n"`)) || !bytes.Contains(data, []byte(`{"log":"b\n"`)) {
-		t.Fatalf("entries missing: %.200s", data)
 	}
 }

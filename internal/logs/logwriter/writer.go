@@ -12,10 +12,6 @@ import (
 // writes let the page cache use large folios: ~20% less kernel time per byte).
 const flushAt = 256 << 10
 
-// BufferSize is the size of a buffer for UseBuffer that never needs to grow
-// for lines up to MaxLine.
-const BufferSize = flushAt + 8*MaxLine
-
 // Writer appends json-file entries to a log file and rotates it. It is safe
 // for concurrent use; every StreamWriter.Write ends with the entries on disk.
 type Writer struct {
@@ -25,7 +21,6 @@ type Writer struct {
 	maxFile int
 	f       *os.File
 	buf     []byte // entries not yet written to f
-	own     []byte // the caller's buffer (UseBuffer), nil for the Go heap
 	size    int64  // bytes in f plus buf
 	ts      []byte // scratch for the formatted time
 	closed  bool
@@ -47,16 +42,6 @@ func NewWriter(path string, maxSize int64, maxFile int) (*Writer, error) {
 		return nil, err
 	}
 	return &Writer{path: path, maxSize: maxSize, maxFile: maxFile, f: f, size: st.Size()}, nil
-}
-
-// UseBuffer makes the writer gather entries in buf (BufferSize bytes) instead
-// of memory of its own: the shim passes memory it can hand back to the
-// kernel while a container is quiet.
-func (w *Writer) UseBuffer(buf []byte) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.own = buf[:0:len(buf)]
-	w.buf = append(w.own, w.buf...)
 }
 
 // Write appends one entry. line is written as given: it should end in '\n'
@@ -113,13 +98,9 @@ func (w *Writer) flushLocked() error {
 		return nil
 	}
 	err := w.writeOut(w.buf)
-	switch {
-	case w.own != nil:
-		w.buf = w.own[:0] // back to the caller's memory if a line outgrew it
-	case cap(w.buf) > 4*flushAt:
-		w.buf = nil // a huge line grew it: do not keep that per container
-	default:
-		w.buf = w.buf[:0]
+	w.buf = w.buf[:0]
+	if cap(w.buf) > 4*flushAt {
+		w.buf = nil // a huge line grew it: do not keep it
 	}
 	return err
 }
