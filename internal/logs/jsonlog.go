@@ -5,10 +5,9 @@ package logs
 import (
 	"encoding/json"
 	"errors"
-	"github.com/berth-dev/berth/internal/jsonstr"
 	"time"
 
-	"github.com/berth-dev/berth/internal/logs/logwriter"
+	"github.com/berth-dev/berth/internal/jsonstr"
 )
 
 // Message is one decoded log entry.
@@ -21,12 +20,6 @@ type Message struct {
 	Time  time.Time
 	Attrs map[string]string
 }
-
-func appendEntry(buf []byte, stream string, line []byte, t time.Time) []byte {
-	return logwriter.AppendEntry(buf, stream, line, t)
-}
-
-func appendJSONString(buf, s []byte) []byte { return logwriter.AppendJSONString(buf, s) }
 
 var errUnusual = errors.New("unusual entry")
 

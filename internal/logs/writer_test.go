@@ -1,9 +1,15 @@
 package logs
 
-import "github.com/berth-dev/berth/internal/logs/logwriter"
+import (
+	"time"
 
-// Writer appends json-file entries to a log file and rotates it; the code
-// lives in logwriter so that berth-shim links it without the reader.
+	"github.com/berth-dev/berth/internal/logs/logwriter"
+)
+
+// The tests write their log files with logwriter, the reference of the
+// shim's C writer (the daemon itself only reads logs).
+
+// Writer appends json-file entries to a log file and rotates it.
 type Writer = logwriter.Writer
 
 // StreamWriter cuts one stream into line entries (see logwriter).
@@ -17,3 +23,9 @@ func NewWriter(path string, maxSize int64, maxFile int) (*Writer, error) {
 
 // maxLine is where Docker cuts a long line into partial entries.
 const maxLine = logwriter.MaxLine
+
+func appendEntry(buf []byte, stream string, line []byte, t time.Time) []byte {
+	return logwriter.AppendEntry(buf, stream, line, t)
+}
+
+func appendJSONString(buf, s []byte) []byte { return logwriter.AppendJSONString(buf, s) }
