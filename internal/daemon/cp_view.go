@@ -62,21 +62,27 @@ func onThrowawayThread(f func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runtime.LockOSThread()
-		if unix.Gettid() != unix.Getpid() {
-			f() // the thread ends when this goroutine returns, still locked
-			return
-		}
-		inner := make(chan struct{})
-		go func() {
-			defer close(inner)
-			runtime.LockOSThread() // not the main thread: it is locked to us
-			f()
-		}()
-		<-inner
-		runtime.UnlockOSThread() // the main thread goes back to work, untouched
+		runThrowaway(f)
 	}()
 	<-done
+}
+
+// runThrowaway is onThrowawayThread's goroutine body: it locks its thread
+// and, unless that is the main thread, runs f there and leaves it locked.
+func runThrowaway(f func()) {
+	runtime.LockOSThread()
+	if unix.Gettid() != unix.Getpid() {
+		f() // the thread ends when the calling goroutine returns, still locked
+		return
+	}
+	inner := make(chan struct{})
+	go func() {
+		defer close(inner)
+		runtime.LockOSThread() // not the main thread: it is locked to us
+		f()
+	}()
+	<-inner
+	runtime.UnlockOSThread() // the main thread goes back to work, untouched
 }
 
 // viewBind is one volume or bind mount of the container.
