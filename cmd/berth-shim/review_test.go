@@ -176,7 +176,17 @@ func TestShimForgetsAGoneWaiter(t *testing.T) {
 		}
 		return len(fds)
 	}
+	// The start request's connection and crun's pipes close a moment
+	// after StartContainer returns: count once the number holds still.
 	before := openFds()
+	for steady, settle := 0, time.Now().Add(5*time.Second); steady < 5 && time.Now().Before(settle); {
+		time.Sleep(20 * time.Millisecond)
+		if n := openFds(); n == before {
+			steady++
+		} else {
+			before, steady = n, 0
+		}
+	}
 	var conns []net.Conn
 	for range 5 {
 		c, err := net.Dial("unix", filepath.Join(dir, shimproto.SocketFile))
