@@ -291,16 +291,23 @@ static int flush(struct logw *w) {
 	return r;
 }
 
-// rotate shifts path.(n-1) → path.n … path → path.1 and starts a new file.
-// As in Docker, a failed rename (the files were deleted or moved under us)
-// costs the old entries at most: the new file is opened all the same, so
-// logging goes on. With max-file 1 the file is truncated in place.
+// rotate deletes path.(n-1), shifts path.(n-2) → path.(n-1) … path →
+// path.1 and starts a new file. As in Docker, a failed rename (the files
+// were deleted or moved under us) costs the old entries at most: the new
+// file is opened all the same, so logging goes on. With max-file 1 the
+// file is truncated in place.
+//
+// The oldest file is deleted before the renames rather than renamed over:
+// ext4 writes a file renamed over another to disk at once (auto_da_alloc),
+// which cost a disk write of every rotated file and ~13 ms of CPU each.
 static int rotate(struct logw *w) {
 	if (close(w->fd) != 0 && errno != EINTR)
 		return w->fd = -1, failed("close");
 	w->fd = -1;
 	char from[4200], to[4200];
 	if (w->max_file > 1) {
+		snprintf(from, sizeof from, "%s.%d", w->path, w->max_file - 1);
+		retire_file(from);
 		for (int i = w->max_file - 1; i > 1; i--) {
 			snprintf(from, sizeof from, "%s.%d", w->path, i - 1);
 			snprintf(to, sizeof to, "%s.%d", w->path, i);

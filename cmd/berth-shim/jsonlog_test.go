@@ -190,7 +190,32 @@ func TestCLogRotationMatchesLogwriter(t *testing.T) {
 				t.Fatalf("max-file %d, file %q: got %d bytes (%v), want %d (%v)", maxFile, suffix, len(got), gerr, len(want), werr)
 			}
 		}
+		// Rotated-out files are unlinked at once and let go of by the
+		// idle thread (retire.c): none may stay open, deleted, for long.
+		deadline := time.Now().Add(10 * time.Second)
+		for held := deletedFilesHeld(t, dir); held > 0; held = deletedFilesHeld(t, dir) {
+			if time.Now().After(deadline) {
+				t.Fatalf("max-file %d: %d deleted log files still held open", maxFile, held)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+}
+
+// deletedFilesHeld counts this process's descriptors on deleted files in dir.
+func deletedFilesHeld(t *testing.T, dir string) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink("/proc/self/fd/" + fd.Name())
+		if err == nil && strings.HasPrefix(target, dir+"/") && strings.HasSuffix(target, " (deleted)") {
+			n++
+		}
+	}
+	return n
 }
 
 // benchChunks is 32 MiB of 100-byte lines in 256 KiB reads, as a chatty

@@ -207,6 +207,9 @@ int logstream_close(struct logstream *s);
 int logw_close(struct logw *w, char *err, size_t errlen);
 extern const struct timespec *log_clock_override; // tests only
 
+// retire.c
+int retire_file(const char *path);
+
 // runtime.c
 int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const *sub, int nsub);
 int shim_create(char *err, size_t errlen);

@@ -105,7 +105,8 @@ func (w *Writer) flushLocked() error {
 	return err
 }
 
-// rotate shifts path.(n-1) → path.n … path → path.1 and starts a new file.
+// rotate deletes path.(n-1), shifts path.(n-2) → path.(n-1) … path →
+// path.1 and starts a new file (as the shim's C writer, jsonlog.c).
 // As in Docker, a failed rename (the files were deleted or moved under us)
 // costs the old entries at most: the new file is opened all the same, so
 // logging goes on. With maxFile 1 the file is truncated in place.
@@ -114,6 +115,9 @@ func (w *Writer) rotate() error {
 		return err
 	}
 	if w.maxFile > 1 {
+		// Deleted, not renamed over: ext4 writes a file renamed over
+		// another to disk at once (auto_da_alloc).
+		os.Remove(w.path + "." + strconv.Itoa(w.maxFile-1))
 		for i := w.maxFile - 1; i > 1; i-- {
 			os.Rename(w.path+"."+strconv.Itoa(i-1), w.path+"."+strconv.Itoa(i))
 		}
