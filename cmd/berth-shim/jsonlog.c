@@ -164,6 +164,56 @@ static size_t escape(char *dst, const char *src, size_t n, bool bf) {
 size_t json_escape(char *dst, const char *s, size_t n) { return escape(dst, s, n, true); }
 size_t json_escape_exit(char *dst, const char *s, size_t n) { return escape(dst, s, n, false); }
 
+// escape_line escapes src up to and including its first newline, as
+// json_escape does, finding the newline in the same scan (the newline is
+// one of the bytes the scan stops at anyway). It returns the escaped
+// length and sets *taken to the line's length, or to 0 (dst then holds
+// garbage) when there is no newline in the n bytes.
+static size_t escape_line(char *dst, const char *src, size_t n, size_t *taken) {
+	const unsigned char *s = (const unsigned char *)src;
+	char *o = dst;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i ctl = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), amp = _mm_set1_epi8('&');
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		_mm_storeu_si128((__m128i *)o, v);
+		__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl);
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, amp));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, v));
+		if (mask == 0) {
+			i += 16;
+			o += 16;
+			continue;
+		}
+		unsigned k = (unsigned)__builtin_ctz(mask);
+		i += k;
+		o += k;
+		if (s[i] == '\n')
+			goto newline;
+		i += escape_one(&o, s, i, n, true);
+	}
+#endif
+	while (i < n) {
+		if (plain(s[i])) {
+			*o++ = (char)s[i++];
+			continue;
+		}
+		if (s[i] == '\n')
+			goto newline;
+		i += escape_one(&o, s, i, n, true);
+	}
+	*taken = 0;
+	return 0;
+newline:
+	o[0] = '\\', o[1] = 'n';
+	*taken = i + 1;
+	return (size_t)(o + 2 - dst);
+}
+
 // format_rfc3339nano is Go's t.UTC().Format(time.RFC3339Nano): the
 // fraction without trailing zeros, none at all on a whole second.
 size_t format_rfc3339nano(char *dst, const struct timespec *ts) {
@@ -323,17 +373,23 @@ static int rotate(struct logw *w) {
 	return 0;
 }
 
-// write_entry appends one entry, rotating first if it would not fit.
-static int write_entry(struct logw *w, const char *stream, const char *line, size_t n, const char *ts, size_t tslen) {
+// entry_room makes room in the buffer for an entry of a line of n bytes
+// (6n + 128 bytes: escapes, keys, stamp); the entry goes at w->buf + w->len.
+static int entry_room(struct logw *w, size_t n) {
 	if (w->closed || !w->buf || w->fd < 0) {
 		errno = EBADF;
 		return failed("write");
 	}
 	if (w->len + 6 * n + 128 > LOG_BUFFER_SIZE && flush(w) != 0)
 		return -1; // cannot happen for lines up to MAX_LINE
+	return 0;
+}
+
+// entry_added accounts for an entry of en bytes just written at
+// w->buf + w->len, rotating first if it does not fit in the current file.
+static int entry_added(struct logw *w, size_t en) {
 	size_t start = w->len;
-	w->len += append_entry(w->buf + start, stream, line, n, ts, tslen);
-	size_t en = w->len - start;
+	w->len += en;
 	if (w->max_size > 0 && w->size > 0 && w->size + (int64_t)en > w->max_size) {
 		// The entry does not fit: what precedes it goes to the old file.
 		if (write_out(w, w->buf, start) != 0) {
@@ -351,6 +407,40 @@ static int write_entry(struct logw *w, const char *stream, const char *line, siz
 	if (w->len >= FLUSH_AT)
 		return flush(w);
 	return 0;
+}
+
+// write_entry appends one entry, rotating first if it would not fit.
+static int write_entry(struct logw *w, const char *stream, const char *line, size_t n, const char *ts, size_t tslen) {
+	if (entry_room(w, n) != 0)
+		return -1;
+	return entry_added(w, append_entry(w->buf + w->len, stream, line, n, ts, tslen));
+}
+
+// An entry's tail within entry_room's 128 bytes of slack: the 8-byte head,
+// and this (stream name, stamp and keys; 61 bytes for "stdout").
+#define ENTRY_TAIL_MAX 112
+
+// entry_tail writes what follows the log text in the entry of a non-empty
+// line, `","stream":"NAME","time":"TS"}` and the newline, as append_entry
+// lays it out; 0 if it would not fit in ENTRY_TAIL_MAX.
+static size_t entry_tail(char *dst, const char *stream, const char *ts, size_t tslen) {
+	size_t sl = stream ? strlen(stream) : 0;
+	if (6 * sl + tslen + 25 > ENTRY_TAIL_MAX)
+		return 0;
+	char *o = dst;
+	*o++ = '"';
+	if (sl > 0) {
+		memcpy(o, ",\"stream\":\"", 11);
+		o += 11;
+		o += json_escape(o, stream, sl);
+		*o++ = '"';
+	}
+	memcpy(o, ",\"time\":\"", 9);
+	o += 9;
+	memcpy(o, ts, tslen);
+	o += tslen;
+	memcpy(o, "\"}\n", 3);
+	return (size_t)(o + 3 - dst);
 }
 
 static void pend(struct logstream *s, const char *p, size_t n) {
@@ -374,7 +464,24 @@ int logstream_write(struct logstream *s, const char *p, size_t n) {
 	char ts[48];
 	size_t tsl = now_ts(ts);
 	int err = 0;
+	char tail[ENTRY_TAIL_MAX];
+	size_t tl = entry_tail(tail, s->name, ts, tsl);
 	while (n > 0) {
+		// The common case, a whole line in front of us: one scan finds
+		// its end and escapes it, and the entry's tail is copied whole.
+		size_t lim = n < MAX_LINE ? n : MAX_LINE, taken;
+		if (s->plen == 0 && tl > 0 && entry_room(w, lim) == 0) {
+			char *o = w->buf + w->len;
+			memcpy(o, "{\"log\":\"", 8);
+			size_t en = escape_line(o + 8, p, lim, &taken);
+			if (taken > 0) {
+				memcpy(o + 8 + en, tail, tl);
+				KEEP(entry_added(w, 8 + en + tl));
+				p += taken;
+				n -= taken;
+				continue;
+			}
+		}
 		const char *nl = memchr(p, '\n', n);
 		if (!nl) {
 			size_t room = MAX_LINE - s->plen;

@@ -97,6 +97,11 @@ func logChunks() []logWrite {
 	w = append(w, logWrite{1, long[:16383]}, logWrite{1, long[:1]}, logWrite{1, []byte("tail\n")})
 	w = append(w, logWrite{1, long[:20000]}, logWrite{1, long[:20000]}, logWrite{1, []byte("\n")})
 	w = append(w, logWrite{2, bytes.Repeat([]byte("e\n"), 100)})
+	// Lines whose newline is the 16384th byte (one entry) and the 16385th.
+	for _, n := range []int{16383, 16384} {
+		l := append(bytes.Clone(long[:n]), '\n')
+		w = append(w, logWrite{1, append(l, "next\n"...)})
+	}
 	for _, l := range trickyLines() {
 		w = append(w, logWrite{1 + len(l)%2, l})
 	}
