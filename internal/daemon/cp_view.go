@@ -24,7 +24,28 @@ import (
 func (d *Daemon) withMountedView(c *container.Container, fn func(rootfs string) error) error {
 	c.Mu.Lock()
 	binds := viewBinds(c)
+	var vols []string
+	for _, mp := range c.MountPoints {
+		if mp.Type == "volume" && mp.Name != "" {
+			vols = append(vols, mp.Name)
+		}
+	}
 	c.Mu.Unlock()
+	// A volume whose options name a device (a bind, an NFS export) is
+	// mounted only while someone uses it: a stopped container's is
+	// mounted for the copy, as dockerd does, and let go after.
+	var held []string
+	defer func() { d.releaseVolumeNames(held) }()
+	for _, name := range vols {
+		v, err := d.volumes.Get(name)
+		if err != nil {
+			continue // removed since: nothing to see there
+		}
+		if err := d.holdVolume(v); err != nil {
+			return err
+		}
+		held = append(held, name)
+	}
 	return d.withRootfs(c, func(rootfs string) error {
 		if len(binds) == 0 {
 			return fn(rootfs)

@@ -253,15 +253,9 @@ func (d *Daemon) useVolume(mp volume.MountPoint, rootfs string) error {
 	if err != nil {
 		return err
 	}
-	// The count and the mount change together: a last release must not
-	// unmount between another start's mount and its count.
-	d.volRefs.Lock()
-	if err := d.volumes.Mount(v); err != nil {
-		d.volRefs.Unlock()
+	if err := d.holdVolume(v); err != nil {
 		return err
 	}
-	d.volRefs.n[v.Name]++
-	d.volRefs.Unlock()
 	src, err := mp.SourcePath()
 	if err != nil {
 		return err
@@ -290,6 +284,20 @@ func (d *Daemon) useVolume(mp volume.MountPoint, rootfs string) error {
 	if uid, gid, ok := v.Owner(); copied && ok {
 		return os.Lchown(src, uid, gid)
 	}
+	return nil
+}
+
+// holdVolume mounts a driver-mounted volume (if no one has yet) and takes
+// a reference on it; releaseVolumeNames gives it back.
+func (d *Daemon) holdVolume(v *volume.Volume) error {
+	// The count and the mount change together: a last release must not
+	// unmount between another start's mount and its count.
+	d.volRefs.Lock()
+	defer d.volRefs.Unlock()
+	if err := d.volumes.Mount(v); err != nil {
+		return err
+	}
+	d.volRefs.n[v.Name]++
 	return nil
 }
 

@@ -263,3 +263,43 @@ func TestCopyThroughVolumes(t *testing.T) {
 		t.Fatalf("cp left mounts in the daemon's namespace: %v", left)
 	}
 }
+
+// A volume whose options name a device (here a bind of a host directory)
+// is mounted only while a container uses it. cp into and out of a stopped
+// container mounts it for the copy, as dockerd does, and unmounts it after.
+func TestCopyStoppedContainersDriverVolume(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name, vol := uniqueName(t), uniqueName(t)
+	host := t.TempDir()
+	device := filepath.Join(host, "device")
+	os.MkdirAll(device, 0o755)
+	d.must(t, "volume", "create", "--opt", "type=none", "--opt", "o=bind", "--opt", "device="+device, vol)
+	defer d.dk("volume", "rm", "-f", vol)
+	d.runD(t, "--name", name, "-v", vol+":/data", "busybox", "sh", "-c", "echo ran > /data/ran && sleep 300")
+	defer d.dk("rm", "-f", name)
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(filepath.Join(device, "ran")); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.must(t, "stop", "-t", "0", name)
+	volumes := filepath.Join(d.dataRoot, "volumes", vol) // other tests mount theirs meanwhile
+	if left := mountsUnder(volumes); len(left) > 0 {
+		t.Fatalf("the volume is still mounted after its container stopped: %v", left)
+	}
+
+	os.WriteFile(filepath.Join(host, "in"), []byte("copied-in\n"), 0o644)
+	d.must(t, "cp", filepath.Join(host, "in"), name+":/data/in")
+	if b, err := os.ReadFile(filepath.Join(device, "in")); err != nil || string(b) != "copied-in\n" {
+		t.Fatalf("cp into a stopped container's bind-device volume: the device holds %q (%v)", b, err)
+	}
+	d.must(t, "cp", name+":/data/ran", filepath.Join(host, "out"))
+	if b, _ := os.ReadFile(filepath.Join(host, "out")); string(b) != "ran\n" {
+		t.Fatalf("cp out of a stopped container's bind-device volume: %q", b)
+	}
+	if left := mountsUnder(volumes); len(left) > 0 {
+		t.Fatalf("cp left the volume mounted: %v", left)
+	}
+}
