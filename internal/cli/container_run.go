@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -85,13 +86,12 @@ func parsePlatform(s string) (*ocispec.Platform, error) {
 	return p, nil
 }
 
-// createContainer creates the container; a missing image is reported like docker does before a
-// pull (berth pulls only through `berth pull`, so --pull=always fails clearly).
+// createContainer creates the container, pulling its image first with --pull=always and when
+// it is missing with --pull=missing (the default), as the docker CLI does; --quiet keeps the
+// pull's progress off stderr.
 func createContainer(ctx context.Context, c *Cli, cfg *containerConfig, o *containerOptions) (string, error) {
 	switch o.pull {
-	case "missing", "never":
-	case "always":
-		return "", errors.New("--pull=always is not supported: pull the image first with `berth pull`")
+	case "missing", "never", "always":
 	default:
 		return "", fmt.Errorf("invalid pull option: '%s': must be one of \"always\", \"missing\" or \"never\"", o.pull)
 	}
@@ -119,12 +119,28 @@ func createContainer(ctx context.Context, c *Cli, cfg *containerConfig, o *conta
 		Platform:         platform,
 		Name:             o.name,
 	}
+	ref, refErr := reference.ParseNormalizedNamed(cfg.Config.Image)
+	pullOut := c.err
+	if o.quiet {
+		pullOut = io.Discard
+	}
+	if o.pull == "always" {
+		if refErr != nil {
+			return "", refErr
+		}
+		if err := pullFor(ctx, c, reference.FamiliarString(reference.TagNameOnly(ref)), platform, pullOut); err != nil {
+			return "", err
+		}
+	}
 	resp, err := api.ContainerCreate(ctx, createOpts)
 	if err != nil {
-		if errdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") {
-			if ref, perr := reference.ParseNormalizedNamed(cfg.Config.Image); perr == nil && o.pull == "missing" {
-				fmt.Fprintf(c.err, "Unable to find image '%s' locally\n", reference.FamiliarString(reference.TagNameOnly(ref)))
-				resp, err = pullAndCreate(ctx, c, api, reference.FamiliarString(reference.TagNameOnly(ref)), createOpts)
+		if errdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") && refErr == nil && o.pull == "missing" {
+			name := reference.FamiliarString(reference.TagNameOnly(ref))
+			if !o.quiet {
+				fmt.Fprintf(c.err, "Unable to find image '%s' locally\n", name)
+			}
+			if err = pullFor(ctx, c, name, platform, pullOut); err == nil {
+				resp, err = api.ContainerCreate(ctx, createOpts)
 			}
 		}
 		if err != nil {

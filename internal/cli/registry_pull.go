@@ -109,13 +109,11 @@ func parseOCIPlatform(s string) (ocispec.Platform, error) {
 
 // pullAndCreate is run/create's answer to a missing image: pull it (progress
 // on stderr, as docker does) and create again.
-func pullAndCreate(ctx context.Context, c *Cli, api *client.Client, ref string, opts client.ContainerCreateOptions) (client.ContainerCreateResult, error) {
-	platform := ""
-	if opts.Platform != nil {
-		platform = opts.Platform.OS + "/" + opts.Platform.Architecture
+// pullFor pulls the image a container is about to be created from, for the platform it asks.
+func pullFor(ctx context.Context, c *Cli, ref string, platform *ocispec.Platform, out io.Writer) error {
+	p := ""
+	if platform != nil {
+		p = platform.OS + "/" + platform.Architecture
 	}
-	if err := pullImage(ctx, c, ref, platform, false, c.err); err != nil {
-		return client.ContainerCreateResult{}, err
-	}
-	return api.ContainerCreate(ctx, opts)
+	return pullImage(ctx, c, ref, p, false, out)
 }

@@ -171,6 +171,20 @@ func TestBerthPullPushLogin(t *testing.T) {
 	if r := berth("", "run", "--rm", ref, "echo", "ran"); r.Code != 0 || r.Stdout != "ran\n" || !strings.Contains(r.Stderr, "Unable to find image") {
 		t.Fatalf("berth run of a missing image: %s", r)
 	}
+	// --pull=always pulls a present image first; --quiet hides the progress.
+	if r := berth("", "run", "--rm", "--pull", "always", ref, "echo", "again"); r.Code != 0 || r.Stdout != "again\n" || !strings.Contains(r.Stderr, "Image is up to date for "+ref) {
+		t.Fatalf("berth run --pull always: %s", r)
+	}
+	if r := berth("", "run", "--rm", "-q", "--pull", "always", ref, "echo", "quiet"); r.Code != 0 || r.Stdout != "quiet\n" || r.Stderr != "" {
+		t.Fatalf("berth run -q --pull always: %s", r)
+	}
+	if r := berth("", "run", "--rm", "--pull", "always", reg.Addr+"/berth/none:v1", "true"); r.Code != 125 {
+		t.Fatalf("berth run --pull always of an image the registry lacks: %s", r)
+	}
+	d.must(t, "rmi", ref)
+	if r := berth("", "run", "--rm", "--pull", "never", ref, "true"); r.Code != 125 || !strings.Contains(r.Stderr, "No such image") || strings.Contains(r.Stderr, "Pulling") {
+		t.Fatalf("berth run --pull never of a missing image: %s", r)
+	}
 	if r := berth("", "logout", reg.Addr); r.Code != 0 || !strings.Contains(r.Stdout, "Removing login credentials for "+reg.Addr) {
 		t.Fatalf("berth logout: %s", r)
 	}
