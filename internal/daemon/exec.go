@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/console"
 	"github.com/berth-dev/berth/internal/container"
+	"github.com/berth-dev/berth/internal/detachkeys"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/runtime"
 	"github.com/berth-dev/berth/internal/stdframe"
@@ -58,6 +60,9 @@ func (d *Daemon) ExecCreate(ctx context.Context, ref string, req *apicontainer.E
 	}
 	if req == nil || len(req.Cmd) == 0 {
 		return "", errdefs.Invalid("No exec command specified")
+	}
+	if _, err := detachkeys.Parse(req.DetachKeys); err != nil {
+		return "", errdefs.Invalid("Invalid escape keys (%s) provided", req.DetachKeys)
 	}
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
@@ -223,8 +228,19 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			console.SetSize(master, uint16(ws[0]), uint16(ws[1]))
 		}
 		if conn != nil {
+			// As in Docker, the detach keys (ctrl-p,ctrl-q unless the
+			// exec names others) end a TTY session and leave the process
+			// running; its output is then read and dropped, so it never
+			// blocks on a full terminal.
+			keys, _ := detachkeys.Parse(s.req.DetachKeys) // checked at create
+			detached := make(chan struct{})
 			go func() {
-				io.Copy(master, conn)
+				_, err := io.Copy(master, detachkeys.NewReader(conn, keys))
+				if errors.Is(err, detachkeys.ErrDetached) {
+					close(detached)
+					d.containerEvent(c, events.ActionExecDetach, map[string]string{"execID": s.id})
+					conn.Close()
+				}
 			}()
 			drained := make(chan struct{})
 			s.mu.Lock()
@@ -233,6 +249,11 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			go func() {
 				io.Copy(conn, master)
 				close(drained)
+				select {
+				case <-detached:
+					io.Copy(io.Discard, master)
+				default:
+				}
 			}()
 		}
 	}
@@ -360,6 +381,9 @@ func (d *Daemon) ExecInspect(ctx context.Context, execID string) (*apicontainer.
 			Tty: s.req.Tty, Entrypoint: s.req.Cmd[0], Arguments: s.req.Cmd[1:], User: s.req.User,
 			Privileged: &s.req.Privileged,
 		},
+	}
+	if s.req.DetachKeys != "" {
+		r.DetachKeys, _ = detachkeys.Parse(s.req.DetachKeys)
 	}
 	return r, nil
 }

@@ -2,16 +2,19 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/moby/moby/client"
 )
 
 func TestExec(t *testing.T) {
@@ -210,4 +213,64 @@ func readFileT(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The detach keys end a `docker exec -it` session and leave its process
+// running, as in Docker. The docker CLI spots them itself and hangs up;
+// a client that sends them on (the moby client here) is detached by the
+// daemon, with an exec_detach event. Keys that do not parse are refused
+// at create.
+func TestExecDetachKeys(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	name := uniqueName(t)
+	id := d.runD(t, "--name", name, "busybox", "sleep", "300")
+	defer d.dk("rm", "-f", name)
+	since := strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)
+	runWithPTY(t, d.dockerEnv(), "sleep 1234\r\x10\x11", dockerCLI, "exec", "-it", name, "sh")
+
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ex, err := c.ExecCreate(ctx, id, client.ExecCreateOptions{
+		Cmd: []string{"sh"}, TTY: true, AttachStdin: true, AttachStdout: true, DetachKeys: "ctrl-x",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := c.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{TTY: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	att.Conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(att.Conn, "sleep 4321\r\x18"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(att.Reader); err != nil { // the daemon ends the stream
+		t.Fatalf("the stream did not end at the detach keys: %v", err)
+	}
+
+	for _, want := range []string{"sleep 1234", "sleep 4321"} {
+		var ps string
+		for i := 0; i < 100; i++ {
+			if ps = d.must(t, "exec", name, "ps", "-o", "args"); strings.Contains(ps, want) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(ps, want) {
+			t.Fatalf("after detaching, %q is not running in the container:\n%s", want, ps)
+		}
+	}
+	if insp, err := c.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{}); err != nil || !insp.Running {
+		t.Fatalf("the detached exec: %+v %v", insp, err)
+	}
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	if got := d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+name, "--filter", "event=exec_detach", "--format", "{{.Action}} {{index .Actor.Attributes \"execID\"}}"); got != "exec_detach "+ex.ID+"\n" {
+		t.Fatalf("exec_detach events: %q, want one for %s", got, ex.ID)
+	}
+	if r := d.dk("exec", "--detach-keys", "ctrl-+", name, "true"); r.Code == 0 || !strings.Contains(r.Stderr, "Invalid escape keys (ctrl-+) provided") {
+		t.Fatalf("exec with bad detach keys: %s", r)
+	}
 }
