@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/logs"
 	"github.com/berth-dev/berth/internal/shimclient"
+	"github.com/berth-dev/berth/internal/stdframe"
 	"github.com/moby/moby/api/types/events"
 )
 
@@ -51,7 +52,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		opts.Stdin = false
 	}
 	var pending *pendingAttach
-	if !paused && !running {
+	if !paused && !running && opts.Stream {
 		pending = &pendingAttach{opts: opts, ready: make(chan struct{}), shim: make(chan net.Conn, 1)}
 		d.mu.Lock()
 		d.attaches[c.ID] = append(d.attaches[c.ID], pending)
@@ -73,6 +74,14 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	// Closing our descriptor leaves a stream handed to the shim open.
 	defer conn.Close()
 	d.containerEvent(c, events.ActionAttach, nil)
+	if opts.Logs && (opts.Stdout || opts.Stderr) {
+		// As dockerd: what the log holds first, then the live stream.
+		// Output written between the two may show twice or not at all.
+		d.replayLog(ctx, c.ID, conn, tty, opts)
+	}
+	if !opts.Stream {
+		return nil
+	}
 	var file *os.File
 	if fc, ok := conn.(interface{ File() (*os.File, error) }); ok && !opts.Stdin {
 		if f, err := fc.File(); err == nil {
@@ -261,6 +270,29 @@ func (d *Daemon) ContainerLogs(ctx context.Context, ref string, opts api.LogsOpt
 			}
 			return emit(api.LogMessage{Stream: m.Stream, Line: m.Line, Time: m.Time, Attrs: m.Attrs})
 		})
+}
+
+// replayLog writes the container's log to an attach stream, framed unless
+// the container has a TTY. A container without a readable log (driver
+// none) replays nothing, as in Docker.
+func (d *Daemon) replayLog(ctx context.Context, id string, conn io.Writer, tty bool, opts api.AttachOptions) {
+	out, errOut := io.Writer(conn), io.Writer(conn)
+	if !tty {
+		out, errOut = stdframe.NewWriter(conn, stdframe.Stdout), stdframe.NewWriter(conn, stdframe.Stderr)
+	}
+	err := d.ContainerLogs(ctx, id, api.LogsOptions{Stdout: opts.Stdout, Stderr: opts.Stderr, Tail: -1},
+		func(bool) error { return nil },
+		func(m api.LogMessage) error {
+			w := out
+			if m.Stream == "stderr" {
+				w = errOut
+			}
+			_, err := w.Write(m.Line)
+			return err
+		})
+	if err != nil && errdefs.KindOf(err) != errdefs.KindNotImplemented {
+		d.log.Debug("attach: replaying the log", "id", id, "err", err)
+	}
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

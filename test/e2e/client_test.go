@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,53 @@ func TestMobyClientExecAttach(t *testing.T) {
 	raw, _ := io.ReadAll(att2.Reader)
 	if !strings.HasPrefix(string(raw), "/dev/pts/") {
 		t.Fatalf("tty exec output = %q, want /dev/pts/N", raw)
+	}
+}
+
+// attach with logs=1 replays the log before the live stream (framed, or
+// raw for a TTY); with stream=0 the replay is all, and the stream ends.
+func TestMobyClientAttachLogsReplay(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := uniqueName(t)
+	id := d.runD(t, "--name", name, "busybox", "sh", "-c", "echo one; echo two >&2; sleep 300")
+	waitFor(t, 10*time.Second, "the container's output in its log", func() bool {
+		r := d.dk("logs", name)
+		return r.Stdout == "one\n" && r.Stderr == "two\n"
+	})
+	replay := func(stream bool) (string, string, error) {
+		att, err := c.ContainerAttach(ctx, id, client.ContainerAttachOptions{Logs: true, Stream: stream, Stdout: true, Stderr: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer att.Close()
+		att.Conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		var stdout, stderr bytes.Buffer
+		_, err = stdcopy.StdCopy(&stdout, &stderr, att.Reader)
+		return stdout.String(), stderr.String(), err
+	}
+	if out, errOut, err := replay(false); err != nil || out != "one\n" || errOut != "two\n" {
+		t.Fatalf("attach logs=1 stream=0: stdout %q stderr %q, err %v (want the replay, then the end)", out, errOut, err)
+	}
+	if out, errOut, err := replay(true); !errors.Is(err, os.ErrDeadlineExceeded) || out != "one\n" || errOut != "two\n" {
+		t.Fatalf("attach logs=1 stream=1: stdout %q stderr %q, err %v (want the replay, then a live stream)", out, errOut, err)
+	}
+
+	tty := uniqueName(t)
+	ttyID := d.runD(t, "--name", tty, "-t", "busybox", "sh", "-c", "echo on-tty; sleep 300")
+	waitFor(t, 10*time.Second, "the TTY container's output in its log", func() bool {
+		return strings.Contains(d.dk("logs", tty).Stdout, "on-tty")
+	})
+	att, err := c.ContainerAttach(ctx, ttyID, client.ContainerAttachOptions{Logs: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	att.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if raw, err := io.ReadAll(att.Reader); err != nil || string(raw) != "on-tty\r\n" {
+		t.Fatalf("attach logs=1 of a TTY container: %q, %v", raw, err)
 	}
 }
