@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/berth-dev/berth/internal/buildinfo"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -80,16 +81,19 @@ func newVersionCommand(c *Cli) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := versionInfo{Client: map[string]any{
 				"Platform": map[string]string{"Name": "berth"}, "Version": c.version, "GoVersion": runtime.Version(),
+				"GitCommit": buildinfo.Commit(), "BuildTime": buildinfo.Display(),
 				"Os": runtime.GOOS, "Arch": runtime.GOARCH, "Context": "default",
 			}}
 			var srvErr error
 			if api, err := c.Client(); err != nil {
 				srvErr = err
-			} else if sv, err := api.ServerVersion(cmd.Context(), client.ServerVersionOptions{}); err != nil {
-				srvErr = err
 			} else {
-				v.Server = &sv
-				v.Client["APIVersion"] = api.ClientVersion()
+				if sv, err := api.ServerVersion(cmd.Context(), client.ServerVersionOptions{}); err != nil {
+					srvErr = err
+				} else {
+					v.Server = &sv
+				}
+				v.Client["APIVersion"] = api.ClientVersion() // negotiated, or the client's own without a server
 			}
 			if format != "" {
 				if err := formatValue(c, format, v); err != nil {
@@ -97,8 +101,8 @@ func newVersionCommand(c *Cli) *cobra.Command {
 				}
 				return srvErr
 			}
-			fmt.Fprintf(c.out, "Client:\n Version:           %s\n API version:       %v\n Go version:        %s\n OS/Arch:           %s/%s\n Context:           default\n",
-				c.version, v.Client["APIVersion"], runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(c.out, "Client:\n Version:           %s\n API version:       %v\n Go version:        %s\n Git commit:        %s\n Built:             %s\n OS/Arch:           %s/%s\n Context:           default\n",
+				c.version, v.Client["APIVersion"], runtime.Version(), buildinfo.Commit(), buildinfo.Display(), runtime.GOOS, runtime.GOARCH)
 			if v.Server != nil {
 				printServerVersion(c.out, v.Server)
 			}
@@ -205,6 +209,15 @@ func joinAttrs(attrs map[string]string) string {
 	return out
 }
 
+// builtDisplay is the server's BuildTime (RFC 3339) as the docker CLI
+// prints it; anything else as it came.
+func builtDisplay(s string) string {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.Format(time.ANSIC)
+	}
+	return s
+}
+
 // printServerVersion prints the Server section of `version` like docker: the Engine lines,
 // then each other component with its version and details.
 func printServerVersion(out io.Writer, s *client.ServerVersionResult) {
@@ -213,7 +226,7 @@ func printServerVersion(out io.Writer, s *client.ServerVersionResult) {
 		d := comp.Details
 		if comp.Name == "Engine" {
 			fmt.Fprintf(out, " Engine:\n  Version:          %s\n  API version:      %s (minimum version %s)\n", comp.Version, d["ApiVersion"], d["MinAPIVersion"])
-			fmt.Fprintf(out, "  Go version:       %s\n  Git commit:       %s\n  Built:            %s\n", d["GoVersion"], d["GitCommit"], d["BuildTime"])
+			fmt.Fprintf(out, "  Go version:       %s\n  Git commit:       %s\n  Built:            %s\n", d["GoVersion"], d["GitCommit"], builtDisplay(d["BuildTime"]))
 			fmt.Fprintf(out, "  OS/Arch:          %s/%s\n  Experimental:     %s\n", d["Os"], d["Arch"], d["Experimental"])
 			continue
 		}

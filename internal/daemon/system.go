@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/berth-dev/berth/internal/buildinfo"
 	"github.com/berth-dev/berth/internal/filters"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -138,15 +139,31 @@ func (d *Daemon) Version(ctx context.Context) system.VersionResponse {
 		Os:            "linux",
 		Arch:          goruntime.GOARCH,
 		GoVersion:     goruntime.Version(),
+		GitCommit:     buildinfo.Commit(),
+		BuildTime:     buildinfo.Time(),
 		KernelVersion: kv,
 		Components: []system.ComponentVersion{
 			{Name: "Engine", Version: d.cfg.Version, Details: map[string]string{
 				"ApiVersion": "1.56", "MinAPIVersion": "1.24", "Os": "linux", "Arch": goruntime.GOARCH,
-				"GoVersion": goruntime.Version(), "KernelVersion": kv,
+				"GoVersion": goruntime.Version(), "KernelVersion": kv, "Experimental": "false",
+				"GitCommit": buildinfo.Commit(), "BuildTime": buildinfo.Time(),
 			}},
-			{Name: d.rt.Name, Version: runtimeVersion(d.rt.Binary), Details: map[string]string{}},
+			d.runtimeComponent(),
 		},
 	}
+}
+
+// runtimeComponent is the OCI runtime's line of `version`, with its commit
+// as Docker shows runc's. `RUNTIME --version` is run once.
+func (d *Daemon) runtimeComponent() system.ComponentVersion {
+	d.rtVersionOnce.Do(func() {
+		d.rtVersion, d.rtCommit = runtimeVersion(d.rt.Binary)
+	})
+	details := map[string]string{}
+	if d.rtCommit != "" {
+		details["GitCommit"] = d.rtCommit
+	}
+	return system.ComponentVersion{Name: d.rt.Name, Version: d.rtVersion, Details: details}
 }
 
 func (d *Daemon) SubscribeEvents(since, until time.Time, f filters.Args) ([]events.Message, <-chan events.Message, func()) {
@@ -164,16 +181,21 @@ func availableRuntimes() map[string]system.RuntimeWithStatus {
 	return out
 }
 
-// runtimeVersion is the first line's version of `runc --version`.
-func runtimeVersion(binary string) string {
+// runtimeVersion reads `runc --version` (or crun's): the first line's last
+// word, and the "commit:" line's value.
+func runtimeVersion(binary string) (version, commit string) {
 	out, err := exec.Command(binary, "--version").Output()
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	first, _, _ := strings.Cut(string(out), "\n")
-	f := strings.Fields(first)
-	if len(f) == 0 {
-		return ""
+	lines := strings.Split(string(out), "\n")
+	if f := strings.Fields(lines[0]); len(f) > 0 {
+		version = f[len(f)-1]
 	}
-	return f[len(f)-1]
+	for _, l := range lines[1:] {
+		if v, ok := strings.CutPrefix(l, "commit:"); ok {
+			commit = strings.TrimSpace(v)
+		}
+	}
+	return version, commit
 }
