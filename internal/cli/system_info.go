@@ -33,7 +33,9 @@ func printServerInfo(out io.Writer, i system.Info) {
 	}
 	fmt.Fprintf(out, "  Log: %s\n", strings.Join(i.Plugins.Log, " "))
 	fmt.Fprintf(out, " Swarm: %s\n", i.Swarm.LocalNodeState)
-	fmt.Fprintf(out, "  NodeID: %s\n  Is Manager: %v\n  Node Address: %s\n", i.Swarm.NodeID, i.Swarm.ControlAvailable, i.Swarm.NodeAddr)
+	if i.Swarm.LocalNodeState != "inactive" && i.Swarm.LocalNodeState != "" { // as the docker CLI: details of an active swarm only
+		fmt.Fprintf(out, "  NodeID: %s\n  Is Manager: %v\n  Node Address: %s\n", i.Swarm.NodeID, i.Swarm.ControlAvailable, i.Swarm.NodeAddr)
+	}
 	if len(i.Runtimes) > 0 {
 		names := make([]string, 0, len(i.Runtimes))
 		for name := range i.Runtimes {
