@@ -58,13 +58,13 @@ func (r *imageRow) UniqueSize() string {
 	if r.i.SharedSize == -1 {
 		return "N/A"
 	}
-	return humanSize(r.i.Size - r.i.SharedSize)
+	return units.HumanSize(float64(r.i.Size - r.i.SharedSize)) // 4 digits, as the docker CLI
 }
 func (r *imageRow) SharedSize() string {
 	if r.i.SharedSize == -1 {
 		return "N/A"
 	}
-	return humanSize(r.i.SharedSize)
+	return units.HumanSize(float64(r.i.SharedSize))
 }
 func (r *imageRow) Containers() string {
 	if r.i.Containers == -1 {

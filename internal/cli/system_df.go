@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
-	units "github.com/docker/go-units"
 	"strconv"
 
+	units "github.com/docker/go-units"
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 )
@@ -31,6 +33,50 @@ func (r *dfRow) Reclaimable() string {
 type dfContainerRow struct{ containerRow }
 
 func (r *dfContainerRow) Size() string { return humanSize(r.c.SizeRw) }
+
+// dfVolumeRow is a volume line of `system df -v`, as the docker CLI shows it.
+type dfVolumeRow struct{ v volume.Volume }
+
+func (r *dfVolumeRow) Name() string { return r.v.Name }
+func (r *dfVolumeRow) Links() string {
+	if r.v.UsageData == nil {
+		return "N/A"
+	}
+	return strconv.FormatInt(r.v.UsageData.RefCount, 10)
+}
+func (r *dfVolumeRow) Size() string {
+	if r.v.UsageData == nil {
+		return "N/A"
+	}
+	return units.HumanSize(float64(r.v.UsageData.Size))
+}
+
+// dfCacheRow is a build cache line of `system df -v` ("*" marks one in use).
+type dfCacheRow struct{ r build.CacheRecord }
+
+func (c *dfCacheRow) ID() string {
+	id := c.r.ID
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	if c.r.InUse {
+		id += "*"
+	}
+	return id
+}
+func (c *dfCacheRow) CacheType() string { return c.r.Type }
+func (c *dfCacheRow) Size() string      { return humanSize(c.r.Size) }
+func (c *dfCacheRow) CreatedSince() string {
+	return units.HumanDuration(now().UTC().Sub(c.r.CreatedAt)) + " ago"
+}
+func (c *dfCacheRow) LastUsedSince() string {
+	if c.r.LastUsedAt == nil {
+		return ""
+	}
+	return units.HumanDuration(now().UTC().Sub(*c.r.LastUsedAt)) + " ago"
+}
+func (c *dfCacheRow) UsageCount() string { return strconv.Itoa(c.r.UsageCount) }
+func (c *dfCacheRow) Shared() string     { return strconv.FormatBool(c.r.Shared) }
 
 func newDfCommand(c *Cli) *cobra.Command {
 	var verbose bool
@@ -71,17 +117,20 @@ func newDfCommand(c *Cli) *cobra.Command {
 				return err
 			}
 			fmt.Fprint(c.out, "\nLocal Volumes space usage:\n\n")
-			fmt.Fprintln(c.out, "VOLUME NAME   LINKS     SIZE")
+			var vols []any
 			for _, v := range du.Volumes.Items {
-				size, links := "N/A", "N/A"
-				if v.UsageData != nil {
-					size, links = humanSize(v.UsageData.Size), strconv.FormatInt(v.UsageData.RefCount, 10)
-				}
-				fmt.Fprintf(c.out, "%s   %s   %s\n", v.Name, links, size)
+				vols = append(vols, &dfVolumeRow{v})
+			}
+			if err := writeFormatted(c.out, "table {{.Name}}\t{{.Links}}\t{{.Size}}", map[string]string{"Name": "VOLUME NAME", "Links": "LINKS", "Size": "SIZE"}, vols); err != nil {
+				return err
 			}
 			fmt.Fprintf(c.out, "\nBuild cache usage: %s\n\n", humanSize(du.BuildCache.TotalSize))
-			fmt.Fprintln(c.out, "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED")
-			return nil
+			var caches []any
+			for _, r := range du.BuildCache.Items {
+				caches = append(caches, &dfCacheRow{r})
+			}
+			return writeFormatted(c.out, "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
+				map[string]string{"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE", "CreatedSince": "CREATED", "LastUsedSince": "LAST USED", "UsageCount": "USAGE", "Shared": "SHARED"}, caches)
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
