@@ -107,8 +107,6 @@ func parseOCIPlatform(s string) (ocispec.Platform, error) {
 	return p, nil
 }
 
-// pullAndCreate is run/create's answer to a missing image: pull it (progress
-// on stderr, as docker does) and create again.
 // pullFor pulls the image a container is about to be created from, for the platform it asks.
 func pullFor(ctx context.Context, c *Cli, ref string, platform *ocispec.Platform, out io.Writer) error {
 	p := ""

@@ -54,22 +54,23 @@ const (
 
 // Daemon implements api.Backend.
 type Daemon struct {
-	cfg  Config
-	log  *slog.Logger
-	lock *os.File
-	rt   *runtime.Runtime
+	cfg        Config
+	log        *slog.Logger
+	lock       *os.File
+	rt         *runtime.Runtime
+	snaps      *snapshot.Store
+	images     *image.Store
+	containers *container.Store
+	volumes    *volume.Store
+	volRefs    volumeRefs
+	events     *events.Bus
+	shimPath   string
+	registry   *distribution.Client
+	nets       *netManager
+
 	// The runtime's `--version`, read once for /version.
 	rtVersionOnce       sync.Once
 	rtVersion, rtCommit string
-	snaps               *snapshot.Store
-	images              *image.Store
-	containers          *container.Store
-	volumes             *volume.Store
-	volRefs             volumeRefs
-	events              *events.Bus
-	shimPath            string
-	registry            *distribution.Client
-	nets                *netManager
 
 	mu       sync.Mutex
 	waiters  map[string][]*waiter // container ID -> wait requests
