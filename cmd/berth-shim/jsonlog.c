@@ -120,6 +120,23 @@ static inline bool plain(unsigned char b) {
 	return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&';
 }
 
+#ifdef __SSE2__
+// copy16 stores the 16 bytes at s to o and returns a bit per byte that
+// needs escaping: a control byte (max(v, 0x1f) == 0x1f), one of " \ < > &,
+// or non-ASCII (its high bit, taken straight from v).
+static inline unsigned copy16(char *o, const unsigned char *s) {
+	const __m128i ctl = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), amp = _mm_set1_epi8('&');
+	__m128i v = _mm_loadu_si128((const __m128i *)s);
+	_mm_storeu_si128((__m128i *)o, v);
+	__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl);
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, amp));
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(m, v));
+}
+#endif
+
 // escape writes the JSON string body of s (no quotes) to dst and returns its
 // length. dst must have room for 6*n + 16 bytes: the vector path stores 16
 // bytes at a time and keeps only those before the first special byte.
@@ -128,18 +145,8 @@ static size_t escape(char *dst, const char *src, size_t n, bool bf) {
 	char *o = dst;
 	size_t i = 0;
 #ifdef __SSE2__
-	const __m128i ctl = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), amp = _mm_set1_epi8('&');
 	while (i + 16 <= n) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-		_mm_storeu_si128((__m128i *)o, v);
-		// A lane is special if it is a control byte (max(v, 0x1f) == 0x1f),
-		// one of " \ < > &, or non-ASCII (its high bit, taken straight from v).
-		__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl);
-		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, amp));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, v));
+		unsigned mask = copy16(o, s + i);
 		if (mask == 0) {
 			i += 16;
 			o += 16;
@@ -174,16 +181,8 @@ static size_t escape_line(char *dst, const char *src, size_t n, size_t *taken) {
 	char *o = dst;
 	size_t i = 0;
 #ifdef __SSE2__
-	const __m128i ctl = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-	const __m128i lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), amp = _mm_set1_epi8('&');
 	while (i + 16 <= n) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-		_mm_storeu_si128((__m128i *)o, v);
-		__m128i m = _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl);
-		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
-		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, amp));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(m, v));
+		unsigned mask = copy16(o, s + i);
 		if (mask == 0) {
 			i += 16;
 			o += 16;
