@@ -137,10 +137,14 @@ static inline unsigned copy16(char *o, const unsigned char *s) {
 }
 #endif
 
-// escape writes the JSON string body of s (no quotes) to dst and returns its
+// scan writes the JSON string body of s (no quotes) to dst and returns its
 // length. dst must have room for 6*n + 16 bytes: the vector path stores 16
-// bytes at a time and keeps only those before the first special byte.
-static size_t escape(char *dst, const char *src, size_t n, bool bf) {
+// bytes at a time and keeps only those before the first special byte. With
+// at_newline it stops after the first newline (escaped, found in the same
+// scan: it is one of the bytes the scan stops at anyway) and sets *taken to
+// the line's length, or to 0, dst then holding garbage, if there is none.
+// Inlined into each caller, so that the flags cost nothing in the loop.
+static inline __attribute__((always_inline)) size_t scan(char *dst, const char *src, size_t n, bool bf, bool at_newline, size_t *taken) {
 	const unsigned char *s = (const unsigned char *)src;
 	char *o = dst;
 	size_t i = 0;
@@ -155,6 +159,8 @@ static size_t escape(char *dst, const char *src, size_t n, bool bf) {
 		unsigned k = (unsigned)__builtin_ctz(mask);
 		i += k;
 		o += k;
+		if (at_newline && s[i] == '\n')
+			goto newline;
 		i += escape_one(&o, s, i, n, bf);
 	}
 #endif
@@ -163,54 +169,28 @@ static size_t escape(char *dst, const char *src, size_t n, bool bf) {
 			*o++ = (char)s[i++];
 			continue;
 		}
+		if (at_newline && s[i] == '\n')
+			goto newline;
 		i += escape_one(&o, s, i, n, bf);
+	}
+	if (at_newline) {
+		*taken = 0;
+		return 0;
 	}
 	return (size_t)(o - dst);
-}
-
-size_t json_escape(char *dst, const char *s, size_t n) { return escape(dst, s, n, true); }
-size_t json_escape_exit(char *dst, const char *s, size_t n) { return escape(dst, s, n, false); }
-
-// escape_line escapes src up to and including its first newline, as
-// json_escape does, finding the newline in the same scan (the newline is
-// one of the bytes the scan stops at anyway). It returns the escaped
-// length and sets *taken to the line's length, or to 0 (dst then holds
-// garbage) when there is no newline in the n bytes.
-static size_t escape_line(char *dst, const char *src, size_t n, size_t *taken) {
-	const unsigned char *s = (const unsigned char *)src;
-	char *o = dst;
-	size_t i = 0;
-#ifdef __SSE2__
-	while (i + 16 <= n) {
-		unsigned mask = copy16(o, s + i);
-		if (mask == 0) {
-			i += 16;
-			o += 16;
-			continue;
-		}
-		unsigned k = (unsigned)__builtin_ctz(mask);
-		i += k;
-		o += k;
-		if (s[i] == '\n')
-			goto newline;
-		i += escape_one(&o, s, i, n, true);
-	}
-#endif
-	while (i < n) {
-		if (plain(s[i])) {
-			*o++ = (char)s[i++];
-			continue;
-		}
-		if (s[i] == '\n')
-			goto newline;
-		i += escape_one(&o, s, i, n, true);
-	}
-	*taken = 0;
-	return 0;
 newline:
 	o[0] = '\\', o[1] = 'n';
 	*taken = i + 1;
 	return (size_t)(o + 2 - dst);
+}
+
+size_t json_escape(char *dst, const char *s, size_t n) { return scan(dst, s, n, true, false, NULL); }
+size_t json_escape_exit(char *dst, const char *s, size_t n) { return scan(dst, s, n, false, false, NULL); }
+
+// escape_line escapes src up to and including its first newline, as
+// json_escape does; *taken is the line's length, 0 if n bytes hold none.
+static size_t escape_line(char *dst, const char *src, size_t n, size_t *taken) {
+	return scan(dst, src, n, true, true, taken);
 }
 
 // format_rfc3339nano is Go's t.UTC().Format(time.RFC3339Nano): the
