@@ -133,7 +133,9 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 				return -1, nil, err
 			}
 		}
-		out, err := os.CreateTemp("", "berth-probe-")
+		// Under the exec root, wiped at start-up: a daemon killed during
+		// a probe leaves nothing in the system's temp dir.
+		out, err := os.CreateTemp(d.execScratch(), "probe-")
 		if err != nil {
 			return -1, nil, err
 		}

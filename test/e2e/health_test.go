@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,16 @@ func TestHealthTimeoutKillsProbe(t *testing.T) {
 	time.Sleep(time.Second)
 	if top := d.must(t, "top", name); strings.Count(top+"\n", " sleep 30\n") > 1 {
 		t.Fatalf("timed-out probes still run:\n%s", top)
+	}
+	// A probe's output file is in the exec root (wiped at start-up), not
+	// in the system's temp dir, where a killed daemon would leave it.
+	var probes []string
+	for i := 0; i < 50 && len(probes) == 0; i++ {
+		probes, _ = filepath.Glob(filepath.Join(d.execRoot, "exec", "probe-*"))
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(probes) == 0 {
+		t.Fatalf("no probe output file under %s while a probe runs", filepath.Join(d.execRoot, "exec"))
 	}
 }
 
