@@ -49,8 +49,10 @@ fi
 # 3. Build berth and berth-shim (they must sit side by side).
 say "building berth into $BIN"
 # berth is pure Go (static); berth-shim's monitor is C: cgo, gcc, libc6-dev, linked -static.
-# -buildvcs=auto: `version` shows the commit and its time even where GOFLAGS turns stamping off.
-CGO_ENABLED=0 go build -buildvcs=auto -o "$BIN/" ./cmd/berth
+# -buildvcs=auto: `version` shows the commit and its time even where GOFLAGS turns stamping off;
+# where git refuses the checkout (another owner), build without the stamp.
+CGO_ENABLED=0 go build -buildvcs=auto -o "$BIN/" ./cmd/berth 2>/dev/null ||
+	CGO_ENABLED=0 go build -buildvcs=false -o "$BIN/" ./cmd/berth
 CGO_ENABLED=1 go build -o "$BIN/" ./cmd/berth-shim
 
 # 4. The daemon, unless ours is already running.
