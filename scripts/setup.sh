@@ -53,7 +53,7 @@ say "building berth into $BIN"
 # where git refuses the checkout (another owner), build without the stamp.
 CGO_ENABLED=0 go build -buildvcs=auto -o "$BIN/" ./cmd/berth 2>/dev/null ||
 	CGO_ENABLED=0 go build -buildvcs=false -o "$BIN/" ./cmd/berth
-CGO_ENABLED=1 go build -o "$BIN/" ./cmd/berth-shim
+CGO_ENABLED=1 go build -buildvcs=false -o "$BIN/" ./cmd/berth-shim
 
 # 4. The daemon, unless ours is already running.
 running_pid() {
