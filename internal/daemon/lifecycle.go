@@ -264,7 +264,7 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 			return nil
 		}
 	}
-	if err := d.removeContainer(c, false); err != nil {
+	if err := d.removeContainer(c); err != nil {
 		return err
 	}
 	if removeVolumes {
@@ -275,10 +275,8 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 
 // removeContainer deletes a stopped container's files and record. The
 // record is marked Removing first, so a crash half-way is finished by the
-// next start-up instead of leaving a half-deleted container. unattended:
-// no request waits for it (--rm after the exit), so the files go at idle
-// priority once waiters have been told.
-func (d *Daemon) removeContainer(c *container.Container, unattended bool) error {
+// next start-up instead of leaving a half-deleted container.
+func (d *Daemon) removeContainer(c *container.Container) error {
 	c.Mu.Lock()
 	if c.State.Running {
 		// A start slipped in between the caller's check and now.
@@ -322,7 +320,7 @@ func (d *Daemon) removeContainer(c *container.Container, unattended bool) error 
 	d.containerEvent(c, events.ActionDestroy, nil)
 	d.notifyWaiters(c, true)
 	c.Mu.Unlock()
-	d.deleteTrash(trash, unattended) // still before returning: a prune's report is then exact
+	d.deleteTrash(trash) // still before returning: a prune's report is then exact
 	return nil
 }
 
@@ -346,7 +344,7 @@ func (d *Daemon) ContainersPrune(ctx context.Context, f filters.Args) (*apiconta
 			continue
 		}
 		size := d.containerDiskSize(c) // the whole dir: rw layer, logs, record
-		if err := d.removeContainer(c, false); err != nil {
+		if err := d.removeContainer(c); err != nil {
 			continue
 		}
 		report.ContainersDeleted = append(report.ContainersDeleted, c.ID)

@@ -47,7 +47,7 @@ func (d *Daemon) ContainerStart(ctx context.Context, ref string) error {
 	if err != nil && autoRemove {
 		// As Docker: a --rm container that cannot start is removed, which
 		// also ends `docker run`'s wait for the "removed" condition.
-		if rmErr := d.removeContainer(c, false); rmErr != nil {
+		if rmErr := d.removeContainer(c); rmErr != nil {
 			d.log.Warn("removing container after failed start", "id", c.ID, "err", rmErr)
 		}
 	}
@@ -291,7 +291,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	c.Mu.Unlock()
 
 	if autoRemove {
-		if err := d.removeContainer(c, true); err != nil {
+		if err := d.removeContainer(c); err != nil {
 			d.log.Error("auto-removing container", "id", c.ID, "err", err)
 		}
 		return
@@ -385,7 +385,7 @@ func (d *Daemon) reconcile() {
 		restarting := c.State.Restarting
 		if c.State.Removing {
 			c.Mu.Unlock()
-			if err := d.removeContainer(c, false); err != nil {
+			if err := d.removeContainer(c); err != nil {
 				d.log.Warn("finishing interrupted removal", "id", c.ID, "err", err)
 			}
 			continue
