@@ -196,7 +196,7 @@ func TestCLogRotationMatchesLogwriter(t *testing.T) {
 			}
 		}
 		// Rotated-out files are unlinked at once and let go of by the
-		// idle thread (retire.c): none may stay open, deleted, for long.
+		// helper thread (retire.c): none may stay open, deleted, for long.
 		deadline := time.Now().Add(10 * time.Second)
 		for held := deletedFilesHeld(t, dir); held > 0; held = deletedFilesHeld(t, dir) {
 			if time.Now().After(deadline) {

@@ -1,14 +1,15 @@
 // Deleting a rotated-out log file frees its page cache (10 MB at the default
 // max-size, ~15 ms of CPU on the test machines). The file is unlinked at
-// once, but its last reference is dropped on an idle-priority thread, so
-// the kernel does that work when a CPU has nothing else to do instead of
-// while the container's output waits.
+// once, but its last reference is dropped on a helper thread, so the kernel
+// does that work beside the output loop instead of in it. The thread keeps
+// the shim's priority: at idle priority it could be starved while the
+// kernel holds a filesystem journal handle for it (the blocks are freed
+// after the pages), stalling every writer of that filesystem.
 #define _GNU_SOURCE
 #include "shim.h"
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -24,8 +25,6 @@ static bool retire_failed; // no thread: free on the spot from now on
 
 static void *retire_loop(void *arg) {
 	(void)arg;
-	struct sched_param sp = {0};
-	sched_setscheduler(0, SCHED_IDLE, &sp); // 0 is this thread, not the process
 	int fd;
 	while (read(retire_pipe[0], &fd, sizeof fd) == (ssize_t)sizeof fd) {
 		close(fd); // the last reference: the pages are freed on this thread
@@ -64,7 +63,7 @@ static bool retire_start(void) {
 }
 
 // retire_file deletes path like unlink(2), leaving the freeing of its
-// pages to the idle thread when it can. It returns unlink's result.
+// pages to the helper thread when it can. It returns unlink's result.
 int retire_file(const char *path) {
 	int fd = -1;
 	if (atomic_load(&retire_pending) < RETIRE_MAX_PENDING && retire_start())
