@@ -74,7 +74,15 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 	// Closing our descriptor leaves a stream handed to the shim open.
 	defer conn.Close()
 	d.containerEvent(c, events.ActionAttach, nil)
-	if opts.Logs && (opts.Stdout || opts.Stderr) {
+	replay := opts.Logs && (opts.Stdout || opts.Stderr)
+	if replay && pending != nil {
+		// A start waits for ready while it holds the container's lock:
+		// never for the replay, which goes at the client's pace. The
+		// stream is relayed (no descriptor for the shim), and the shim
+		// holds the container's output back until the replay is done.
+		close(pending.ready)
+	}
+	if replay {
 		// As dockerd: what the log holds first, then the live stream.
 		// Output written between the two may show twice or not at all.
 		d.replayLog(ctx, c.ID, conn, tty, opts)
@@ -83,7 +91,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		return nil
 	}
 	var file *os.File
-	if fc, ok := conn.(interface{ File() (*os.File, error) }); ok && !opts.Stdin {
+	if fc, ok := conn.(interface{ File() (*os.File, error) }); ok && !opts.Stdin && !(replay && pending != nil) {
 		if f, err := fc.File(); err == nil {
 			file = f
 			defer f.Close()
@@ -102,8 +110,10 @@ func (d *Daemon) ContainerAttach(ctx context.Context, ref string, opts api.Attac
 		d.relayAttach(c, conn, shimConn, opts.Stdin, keys)
 		return nil
 	}
-	pending.file = file
-	close(pending.ready)
+	if !replay {
+		pending.file = file
+		close(pending.ready)
+	}
 	var shimConn net.Conn
 	select {
 	case shimConn = <-pending.shim:
@@ -280,7 +290,9 @@ func (d *Daemon) replayLog(ctx context.Context, id string, conn io.Writer, tty b
 	if !tty {
 		out, errOut = stdframe.NewWriter(conn, stdframe.Stdout), stdframe.NewWriter(conn, stdframe.Stderr)
 	}
-	err := d.ContainerLogs(ctx, id, api.LogsOptions{Stdout: opts.Stdout, Stderr: opts.Stderr, Tail: -1},
+	// Up to now: what a container started meanwhile writes comes by the
+	// live stream, not twice.
+	err := d.ContainerLogs(ctx, id, api.LogsOptions{Stdout: opts.Stdout, Stderr: opts.Stderr, Tail: -1, Until: time.Now()},
 		func(bool) error { return nil },
 		func(m api.LogMessage) error {
 			w := out

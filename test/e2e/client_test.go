@@ -199,3 +199,37 @@ func TestMobyClientAttachLogsReplay(t *testing.T) {
 		t.Fatalf("attach logs=1 of a TTY container: %q, %v", raw, err)
 	}
 }
+
+// attach logs=1&stream=1 to a stopped container, then start: the replay of
+// a log bigger than the socket's buffer goes at the client's pace; the
+// start does not wait for it, and what the container writes later still
+// comes by the live stream.
+func TestMobyClientAttachLogsThenStart(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := uniqueName(t)
+	// The first run logs 2 MB; the second prints "late" a while after it starts.
+	d.must(t, "run", "--name", name, "busybox", "sh", "-c",
+		"if [ -f /ran ]; then sleep 2; echo late; else touch /ran; head -c 2000000 /dev/zero | tr '\\0' x; echo; echo marker; fi")
+	defer d.dk("rm", "-f", name)
+	att, err := c.ContainerAttach(ctx, name, client.ContainerAttachOptions{Logs: true, Stream: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	if _, err := c.ContainerStart(ctx, name, client.ContainerStartOptions{}); err != nil { // before reading a byte
+		t.Fatal(err)
+	}
+	att.Conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, io.Discard, att.Reader); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if n, x, late := strings.Count(got, "marker\n"), strings.Count(got, "x"), strings.Count(got, "late\n"); n != 1 || x != 2000000 || late != 1 {
+		t.Fatalf("replay then live stream: %d markers, %d x, %d late; want 1, 2000000, 1", n, x, late)
+	}
+}
