@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -107,7 +108,7 @@ func (d *Daemon) applyHealth(c *container.Container, m *health.Monitor, h *apico
 }
 
 // probe runs one health check through the exec path: one `RUNTIME exec`
-// in the foreground, stdout and stderr into one file (the output Docker
+// in the foreground, stdout and stderr into one pipe (the output Docker
 // keeps), killed when ctx ends. It emits the exec events Docker emits for
 // probes.
 func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
@@ -133,20 +134,25 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 				return -1, nil, err
 			}
 		}
-		// Under the exec root, wiped at start-up: a daemon killed during
-		// a probe leaves nothing in the system's temp dir.
-		out, err := os.CreateTemp(d.execScratch(), "probe-")
+		// The output comes through a pipe of which only the first
+		// MaxOutputLen+1 bytes are kept (Docker keeps 4 KiB too): a chatty
+		// probe costs no memory or disk, and a daemon killed mid-probe
+		// leaves no file behind.
+		pr, pw, err := os.Pipe()
 		if err != nil {
 			return -1, nil, err
 		}
-		defer os.Remove(out.Name())
-		defer out.Close()
+		defer pr.Close()
+		defer pw.Close()
+		captured := make(chan []byte, 1)
+		go func() { captured <- keepHead(pr, health.MaxOutputLen+1) }()
 		execID := newID()
 		action := strings.Join(cmd, " ")
 		attrs := map[string]string{"execID": execID}
 		d.containerEvent(c, events.Action("exec_create: "+action), attrs)
 		d.containerEvent(c, events.Action("exec_start: "+action), attrs)
-		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: out, Stderr: out, TempDir: d.execScratch()})
+		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: pw, Stderr: pw, TempDir: d.execScratch()})
+		pw.Close() // the runtime has its copy: EOF once the probe and its children are done
 		if err != nil {
 			return -1, nil, err
 		}
@@ -156,7 +162,14 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 			err = errdefs.Invalid("OCI runtime exec failed: %s: unknown", err.Error())
 		}
 		d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": execID, "exitCode": itoa(code)})
-		output, _ := io.ReadAll(io.LimitReader(readFrom(out), health.MaxOutputLen+1))
+		var output []byte
+		select {
+		case output = <-captured:
+		case <-time.After(probeOutputGrace):
+			// A background child of the probe still holds the pipe.
+			pr.Close()
+			output = <-captured
+		}
 		return code, output, err
 	}
 }
@@ -185,9 +198,23 @@ func waitOrKill(ctx context.Context, p *runtime.ExecProcess) (int, error) {
 	}
 }
 
-func readFrom(f *os.File) io.Reader {
-	f.Seek(0, io.SeekStart)
-	return f
+// probeOutputGrace is how long a probe's output may trail its exit.
+const probeOutputGrace = 100 * time.Millisecond
+
+// keepHead reads r to its end (or until it is closed) and returns the
+// first n bytes.
+func keepHead(r io.Reader, n int) []byte {
+	head := make([]byte, 0, n)
+	buf := make([]byte, 4096)
+	for {
+		k, err := r.Read(buf)
+		if room := n - len(head); room > 0 {
+			head = append(head, buf[:min(k, room)]...)
+		}
+		if err != nil {
+			return head
+		}
+	}
 }
 
 // healthSuffix is what `ps` appends to "Up 5 seconds".

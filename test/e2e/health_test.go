@@ -113,15 +113,30 @@ func TestHealthTimeoutKillsProbe(t *testing.T) {
 	if top := d.must(t, "top", name); strings.Count(top+"\n", " sleep 30\n") > 1 {
 		t.Fatalf("timed-out probes still run:\n%s", top)
 	}
-	// A probe's output file is in the exec root (wiped at start-up), not
-	// in the system's temp dir, where a killed daemon would leave it.
-	var probes []string
-	for i := 0; i < 50 && len(probes) == 0; i++ {
-		probes, _ = filepath.Glob(filepath.Join(d.execRoot, "exec", "probe-*"))
-		time.Sleep(20 * time.Millisecond)
+}
+
+// A probe's output is kept up to 4 KiB, as in Docker, however much it
+// writes, and goes through no file (a daemon killed mid-probe would leave
+// it behind). A background child that keeps the output open does not hold
+// the probe up.
+func TestHealthProbeOutput(t *testing.T) {
+	d := sharedDaemon(t)
+	chatty, bg := uniqueName(t), uniqueName(t)
+	d.runD(t, "--name", chatty, "--health-cmd", "head -c 3000000 /dev/zero | tr '\\0' x; exit 1",
+		"--health-interval", "300ms", "--health-retries", "1", "busybox", "sleep", "300")
+	d.runD(t, "--name", bg, "--health-cmd", "echo started; sleep 60 &",
+		"--health-interval", "300ms", "--health-timeout", "30s", "busybox", "sleep", "300")
+	if files, _ := filepath.Glob(filepath.Join(d.execRoot, "exec", "probe-*")); len(files) > 0 {
+		t.Fatalf("probe output files: %v", files)
 	}
-	if len(probes) == 0 {
-		t.Fatalf("no probe output file under %s while a probe runs", filepath.Join(d.execRoot, "exec"))
+	h := d.waitHealth(t, chatty, container.Unhealthy)
+	if out := h.Log[len(h.Log)-1].Output; out != strings.Repeat("x", 4096)+"..." {
+		t.Fatalf("a chatty probe's output: %d bytes (%.20q...), want 4096 x and ...", len(out), out)
+	}
+	// Waiting for the child would end the probe at its 30 s timeout, unhealthy.
+	h = d.waitHealth(t, bg, container.Healthy)
+	if last := h.Log[len(h.Log)-1]; last.Output != "started\n" || last.ExitCode != 0 {
+		t.Fatalf("a probe that leaves a child holding its output: %+v", last)
 	}
 }
 
