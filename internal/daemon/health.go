@@ -151,12 +151,19 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 		attrs := map[string]string{"execID": execID}
 		d.containerEvent(c, events.Action("exec_create: "+action), attrs)
 		d.containerEvent(c, events.Action("exec_start: "+action), attrs)
-		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: pw, Stderr: pw, TempDir: d.execScratch()})
-		pw.Close() // the runtime has its copy: EOF once the probe and its children are done
+		// Detached: the runtime returns once the probe runs, and the probe,
+		// reparented to the daemon (a subreaper), is waited for here. In
+		// the foreground runc copies the output itself and would wait for
+		// every holder of it, a probe's background child included.
+		p, err := d.runtimeFor(c).Exec(ctx, c.ID, proc, runtime.ExecOptions{Stdout: pw, Stderr: pw, Detach: true, TempDir: d.execScratch()})
+		pw.Close() // the probe has its copy: EOF once it and its children are done
 		if err != nil {
 			return -1, nil, err
 		}
-		code, err := waitOrKill(ctx, p)
+		var code int
+		if _, err = p.Wait(); err == nil {
+			code, err = waitOrKill(ctx, p.Pid())
+		}
 		if err != nil {
 			code = runtime.StartFailureExitCode(err.Error())
 			err = errdefs.Invalid("OCI runtime exec failed: %s: unknown", err.Error())
@@ -176,23 +183,21 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 
 // waitOrKill waits for the exec; when ctx ends first (the probe's timeout)
 // the process is killed and the runtime then exits with it.
-func waitOrKill(ctx context.Context, p *runtime.ExecProcess) (int, error) {
+func waitOrKill(ctx context.Context, pid int) (int, error) {
 	type result struct {
 		code int
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, err := p.Wait()
+		code, err := waitReparented(pid)
 		done <- result{code, err}
 	}()
 	select {
 	case r := <-done:
 		return r.code, r.err
 	case <-ctx.Done():
-		if pid := p.Pid(); pid > 0 {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
+		syscall.Kill(pid, syscall.SIGKILL)
 		r := <-done
 		return r.code, r.err
 	}

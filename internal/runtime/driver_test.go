@@ -153,8 +153,11 @@ func TestRuncLifecycle(t *testing.T) {
 			t.Fatalf("exec start: %v", err)
 		}
 		code, err := p.Wait()
-		if p.Pid() != 0 {
-			t.Errorf("pid file left behind after Wait")
+		if _, serr := os.Stat(p.pidFile); !os.IsNotExist(serr) {
+			t.Errorf("pid file left behind after Wait: %v", serr)
+		}
+		if err == nil && p.Pid() <= 0 { // read before the private pid file went
+			t.Errorf("no pid after Wait")
 		}
 		return stdout.String(), stderr.String(), code, err
 	}

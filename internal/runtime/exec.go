@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -32,6 +33,7 @@ type ExecProcess struct {
 	cmd     *exec.Cmd
 	dir     string // process.json, the runtime's log and the default pid file
 	pidFile string
+	pid     atomic.Int64 // read at Wait, before a private pid file goes
 
 	once     sync.Once
 	exitCode int
@@ -126,6 +128,7 @@ func (p *ExecProcess) Wait() (int, error) {
 	p.once.Do(func() {
 		defer os.RemoveAll(p.dir)
 		waitErr := p.cmd.Wait()
+		p.pid.Store(int64(p.readPid())) // a private pid file goes with the dir
 		p.exitCode = 0
 		var ee *exec.ExitError
 		switch {
@@ -151,6 +154,13 @@ func (p *ExecProcess) Wait() (int, error) {
 
 // Pid is the process's host pid once the runtime has written it, else 0.
 func (p *ExecProcess) Pid() int {
+	if pid := p.pid.Load(); pid > 0 {
+		return int(pid)
+	}
+	return p.readPid()
+}
+
+func (p *ExecProcess) readPid() int {
 	data, err := os.ReadFile(p.pidFile)
 	if err != nil {
 		return 0
