@@ -165,6 +165,7 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 			code, err = waitOrKill(ctx, p.Pid())
 		}
 		if err != nil {
+			go reapOrphansSoon() // the runtime's child for this probe, as for a failed exec (orphans.go)
 			code = runtime.StartFailureExitCode(err.Error())
 			err = errdefs.Invalid("OCI runtime exec failed: %s: unknown", err.Error())
 		}
@@ -181,8 +182,8 @@ func (d *Daemon) probe(c *container.Container) health.ProbeFunc {
 	}
 }
 
-// waitOrKill waits for the exec; when ctx ends first (the probe's timeout)
-// the process is killed and the runtime then exits with it.
+// waitOrKill waits for a probe the daemon has inherited (see waitReparented);
+// when ctx ends first (the probe's timeout) the probe is killed.
 func waitOrKill(ctx context.Context, pid int) (int, error) {
 	type result struct {
 		code int

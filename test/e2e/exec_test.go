@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 )
 
@@ -192,6 +193,14 @@ func TestFailedExecDoesNotPinTheContainer(t *testing.T) {
 		t.Fatalf("exec scratch dirs left after the execs ended: %v", left)
 	}
 	daemonPid := strings.TrimSpace(readFileT(t, d.pidfile))
+	if z := zombiesOf(daemonPid); len(z) > 0 {
+		t.Fatalf("zombie child of the daemon left: %s", z[0])
+	}
+}
+
+// zombiesOf lists the /proc stat lines of the zombie children of pid.
+func zombiesOf(pid string) []string {
+	var out []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -200,10 +209,43 @@ func TestFailedExecDoesNotPinTheContainer(t *testing.T) {
 		}
 		s := string(stat)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		if len(f) > 1 && f[0] == "Z" && f[1] == daemonPid {
-			t.Fatalf("zombie child of the daemon left: %s", s)
+		if len(f) > 1 && f[0] == "Z" && f[1] == pid {
+			out = append(out, s)
 		}
 	}
+	return out
+}
+
+// A probe whose command the runtime cannot start leaves the runtime's
+// forked child to the daemon, as a failed exec does; it is reaped, not
+// left to pile up one per probe while the container runs.
+func TestFailedProbeLeavesNoZombie(t *testing.T) {
+	d := startDaemon(t)
+	d.busybox(t)
+	c := d.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{Image: "busybox", Cmd: []string{"sleep", "300"},
+			Healthcheck: &container.HealthConfig{Test: []string{"CMD", "nosuchcmd"}, Interval: 200 * time.Millisecond, Retries: 1}},
+		Name: uniqueName(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer d.dk("rm", "-f", created.ID)
+	waitFor(t, 20*time.Second, "three failed probes", func() bool {
+		h := d.health(t, created.ID)
+		return h != nil && len(h.Log) >= 3
+	})
+	if last := d.health(t, created.ID).Log[0]; !strings.Contains(last.Output, "nosuchcmd") {
+		t.Fatalf("probe of a missing command: %+v", last)
+	}
+	daemonPid := strings.TrimSpace(readFileT(t, d.pidfile))
+	waitFor(t, 10*time.Second, "no zombie child of the daemon between probes", func() bool { return len(zombiesOf(daemonPid)) == 0 })
 }
 
 func readFileT(t *testing.T, p string) string {
