@@ -6,7 +6,6 @@ package buildinfo
 import (
 	"runtime/debug"
 	"sync"
-	"time"
 )
 
 var read = sync.OnceValues(func() (commit, built string) {
@@ -46,13 +45,4 @@ func Commit() string {
 func Time() string {
 	_, t := read()
 	return t
-}
-
-// Display is Time as the docker CLI prints "Built:" (time.ANSIC), or "".
-func Display() string {
-	t, err := time.Parse(time.RFC3339, Time())
-	if err != nil {
-		return ""
-	}
-	return t.Format(time.ANSIC)
 }

@@ -81,7 +81,7 @@ func newVersionCommand(c *Cli) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := versionInfo{Client: map[string]any{
 				"Platform": map[string]string{"Name": "berth"}, "Version": c.version, "GoVersion": runtime.Version(),
-				"GitCommit": buildinfo.Commit(), "BuildTime": buildinfo.Display(),
+				"GitCommit": buildinfo.Commit(), "BuildTime": builtDisplay(buildinfo.Time()),
 				"Os": runtime.GOOS, "Arch": runtime.GOARCH, "Context": "default",
 			}}
 			var srvErr error
@@ -102,7 +102,7 @@ func newVersionCommand(c *Cli) *cobra.Command {
 				return srvErr
 			}
 			fmt.Fprintf(c.out, "Client:\n Version:           %s\n API version:       %v\n Go version:        %s\n Git commit:        %s\n Built:             %s\n OS/Arch:           %s/%s\n Context:           default\n",
-				c.version, v.Client["APIVersion"], runtime.Version(), buildinfo.Commit(), buildinfo.Display(), runtime.GOOS, runtime.GOARCH)
+				c.version, v.Client["APIVersion"], runtime.Version(), buildinfo.Commit(), builtDisplay(buildinfo.Time()), runtime.GOOS, runtime.GOARCH)
 			if v.Server != nil {
 				printServerVersion(c.out, v.Server)
 			}
@@ -209,7 +209,7 @@ func joinAttrs(attrs map[string]string) string {
 	return out
 }
 
-// builtDisplay is the server's BuildTime (RFC 3339) as the docker CLI
+// builtDisplay is a BuildTime (RFC 3339) as the docker CLI
 // prints it; anything else as it came.
 func builtDisplay(s string) string {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
