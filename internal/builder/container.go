@@ -98,7 +98,7 @@ func (b *Builder) runContainer(ctx context.Context, rs runSpec) (*image.Layer, e
 func (b *Builder) runForeground(ctx context.Context, rs runSpec, bundle string) error {
 	rt := b.rt
 	logFile := filepath.Join(bundle, "runtime.log")
-	cmd := exec.Command(rt.Binary, "--root", rt.Root, "--log", logFile, "--log-format", "json", "run", "--bundle", bundle, rs.id)
+	cmd := rt.Cmd(context.Background(), "--root", rt.Root, "--log", logFile, "--log-format", "json", "run", "--bundle", bundle, rs.id)
 	cmd.Stdout, cmd.Stderr = rs.out, rs.out
 	// Output copying must not wait forever for a daemonized child holding
 	// the pipe after the step's process exited.

@@ -147,6 +147,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		ID:              c.ID,
 		Bundle:          bundle,
 		Runtime:         rt.Binary,
+		RuntimeExe:      rt.SealedFile(),
 		RuntimeRoot:     rt.Root,
 		Tty:             c.Config.Tty,
 		OpenStdin:       c.Config.OpenStdin,

@@ -23,6 +23,8 @@ type Runtime struct {
 	Name   string // "runc" or "crun"
 	Binary string // absolute path
 	Root   string // the runtime's state directory (--root)
+
+	sealed *sealedExe // the binary's sealed copy, made on first use (sealed.go)
 }
 
 // New finds the runtime binary name ("" = Detect()) on PATH or in the
@@ -35,7 +37,7 @@ func New(name, root string) (*Runtime, error) {
 	if err != nil {
 		return nil, errdefs.Invalid("OCI runtime %q not found: %v", name, err)
 	}
-	return &Runtime{Name: filepath.Base(name), Binary: bin, Root: root}, nil
+	return &Runtime{Name: filepath.Base(name), Binary: bin, Root: root, sealed: &sealedExe{}}, nil
 }
 
 func findBinary(name string) (string, error) {
@@ -79,7 +81,7 @@ func (e *Error) Error() string { return e.Runtime + ": " + e.Msg }
 
 func (r *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
 	full := append([]string{"--root", r.Root, "--log-format", "json"}, args...)
-	return exec.CommandContext(ctx, r.Binary, full...)
+	return r.Cmd(ctx, full...)
 }
 
 // run executes one runtime command and returns its stdout. Errors carry the
@@ -226,7 +228,7 @@ func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpti
 	defer os.Remove(logFile.Name())
 	defer logFile.Close()
 	full := append([]string{"--root", r.Root, "--log", logFile.Name(), "--log-format", "json"}, args...)
-	cmd := exec.CommandContext(ctx, r.Binary, full...)
+	cmd := r.Cmd(ctx, full...)
 	// Only real files: a nil *os.File in an io.Reader is not "no stdin".
 	if opts.Stdin != nil {
 		cmd.Stdin = opts.Stdin

@@ -112,7 +112,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, proc *specs.Process, opts
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	cmd := exec.Command(r.Binary, args...)
+	cmd := r.Cmd(context.Background(), args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)

@@ -29,6 +29,9 @@ var ErrShimGone = errors.New("shim is gone and left no exit record")
 // session, stdio on /dev/null). It returns once the shim has created the
 // container, or with the shim's error text.
 func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Config) error {
+	if cfg.RuntimeExe != nil {
+		cfg.RuntimeFD = 4 // after the sync pipe, below
+	}
 	if err := atomicfile.WriteFile(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
 		return err
 	}
@@ -40,6 +43,9 @@ func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Conf
 	defer r.Close()
 	cmd := exec.Command(shimBinary, bundleDir)
 	cmd.ExtraFiles = []*os.File{w} // fd 3
+	if cfg.RuntimeExe != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.RuntimeExe) // fd 4
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()

@@ -37,6 +37,9 @@ func MarshalConfig(c Config) []byte {
 	for _, a := range c.RuntimeArgs {
 		str("runtime_arg", a)
 	}
+	if c.RuntimeFD > 0 {
+		num("runtime_fd", int64(c.RuntimeFD))
+	}
 	flag("tty", c.Tty)
 	flag("open_stdin", c.OpenStdin)
 	flag("stdin_once", c.StdinOnce)
@@ -76,6 +79,8 @@ func ParseConfig(data []byte) (Config, error) {
 			var a string
 			str(&a)
 			c.RuntimeArgs = append(c.RuntimeArgs, a)
+		case "runtime_fd":
+			c.RuntimeFD, err = strconv.Atoi(v)
 		case "tty":
 			flag(&c.Tty)
 		case "open_stdin":

@@ -3,6 +3,8 @@
 // memory is paid once per container.
 package shimproto
 
+import "os"
+
 // File names inside a container's bundle directory (EXEC_ROOT/containers/<id>).
 const (
 	ConfigFile = "shim.conf" // Config (MarshalConfig format), written by the daemon before it starts the shim
@@ -19,6 +21,11 @@ type Config struct {
 	Runtime     string   `json:"runtime"`      // absolute path of runc or crun
 	RuntimeRoot string   `json:"runtime_root"` // value for the runtime's --root
 	RuntimeArgs []string `json:"runtime_args,omitempty"`
+	// RuntimeFD is the descriptor the shim inherits holding a sealed copy of Runtime
+	// (runtime.Runtime.SealedFile) to run instead of the path; 0: none. shimclient.Start
+	// sets it from RuntimeExe.
+	RuntimeFD  int      `json:"runtime_fd,omitempty"`
+	RuntimeExe *os.File `json:"-"`
 
 	Tty       bool `json:"tty"`
 	OpenStdin bool `json:"open_stdin"` // keep a stdin pipe open (-i)

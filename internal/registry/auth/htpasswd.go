@@ -14,6 +14,9 @@ import (
 // (`htpasswd -B` entries, as the docker registry's htpasswd auth takes).
 type Htpasswd struct {
 	users map[string][]byte
+	// dummy is compared against for unknown users, made at the file's highest cost so
+	// that they take as long as a wrong password does.
+	dummy []byte
 }
 
 // LoadHtpasswd reads path. Entries that are not bcrypt are refused: they would be weaker
@@ -37,7 +40,23 @@ func LoadHtpasswd(path string) (*Htpasswd, error) {
 		}
 		h.users[user] = []byte(hash)
 	}
-	return h, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	cost := bcrypt.MinCost
+	for _, hash := range h.users {
+		if c, err := bcrypt.Cost(hash); err == nil && c > cost {
+			cost = c
+		}
+	}
+	// Made here, not at package init: every berth command links this package, and a
+	// bcrypt at init would tax each CLI start.
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy"), cost)
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
 }
 
 // Check reports whether user's password matches.
@@ -45,13 +64,11 @@ func (h *Htpasswd) Check(user, password string) bool {
 	hash, ok := h.users[user]
 	if !ok {
 		// Compare anyway so that unknown users take as long as wrong passwords.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
 		return false
 	}
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 }
-
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy"), bcrypt.MinCost)
 
 // Basic is the Authorizer for `--auth basic`: every request carries the user's password.
 // Successful checks are cached for the process's life, keyed by the exact header, because
