@@ -282,6 +282,8 @@ int parse_config(char *data, size_t len, struct config *c, char *err, size_t err
 			str = &c->runtime;
 		else if (strcmp(k, "runtime_root") == 0)
 			str = &c->runtime_root;
+		else if (strcmp(k, "runtime_exe") == 0)
+			str = &c->runtime_exe;
 		else if (strcmp(k, "log_driver") == 0)
 			str = &c->log_driver;
 		else if (strcmp(k, "log_path") == 0)
@@ -371,15 +373,11 @@ static int setup(char *err, size_t errlen) {
 		seterr(err, errlen, "shim config: runtime, id and bundle are required");
 		return -1;
 	}
-	c->runtime_exe = c->runtime;
-	if (c->runtime_fd > 2 && sealed_runtime(c->runtime_fd)) {
+	c->exe = c->runtime;
+	if (c->runtime_fd > 2 && c->runtime_exe && *c->runtime_exe && sealed_runtime(c->runtime_fd)) {
 		// Kept open for the shim's life, out of the runtime's and the container's way.
 		fcntl(c->runtime_fd, F_SETFD, FD_CLOEXEC);
-		char exe[64];
-		snprintf(exe, sizeof exe, "/proc/self/fd/%d", c->runtime_fd);
-		c->runtime_exe = strdup(exe);
-		if (!c->runtime_exe)
-			c->runtime_exe = c->runtime;
+		c->exe = c->runtime_exe;
 	}
 	char pid[32];
 	int n = snprintf(pid, sizeof pid, "%d", (int)getpid());

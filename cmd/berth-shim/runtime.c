@@ -260,7 +260,9 @@ int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const 
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
-	int e = posix_spawn(&pid, c->runtime_exe, &fa, &attr, (char *const *)argv, S.envp);
+	int e = posix_spawn(&pid, c->exe, &fa, &attr, (char *const *)argv, S.envp);
+	if (e == ENOENT && c->exe != c->runtime) // the daemon's link to the sealed copy is gone
+		e = posix_spawn(&pid, c->runtime, &fa, &attr, (char *const *)argv, S.envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(argv);

@@ -106,8 +106,9 @@ struct config {
 	char *id, *bundle, *runtime, *runtime_root;
 	char **runtime_args;
 	int nruntime_args;
-	int runtime_fd; // inherited sealed copy of the runtime binary, 0: none
-	char *runtime_exe; // what is executed: runtime, or /proc/self/fd/<runtime_fd>
+	int runtime_fd;    // inherited sealed copy of the runtime binary, 0: none
+	char *runtime_exe; // the daemon's path that executes that copy
+	const char *exe;   // what run_runtime executes: runtime_exe if the copy is sealed, else runtime
 	bool tty, open_stdin, stdin_once;
 	char *log_driver, *log_path;
 	int64_t log_max_size;

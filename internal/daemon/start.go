@@ -147,7 +147,6 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		ID:              c.ID,
 		Bundle:          bundle,
 		Runtime:         rt.Binary,
-		RuntimeExe:      rt.SealedFile(),
 		RuntimeRoot:     rt.Root,
 		Tty:             c.Config.Tty,
 		OpenStdin:       c.Config.OpenStdin,
@@ -157,6 +156,9 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		LogMaxSize:      maxSize,
 		LogMaxFile:      maxFile,
 		CgroupMemoryDir: d.cgroupMemoryDir(c),
+	}
+	if f, exe := rt.ForShim(shimproto.RuntimeFD); f != nil {
+		shimCfg.RuntimeFD, shimCfg.RuntimeExe, shimCfg.RuntimeFile = shimproto.RuntimeFD, exe, f
 	}
 	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
 		return errdefs.Invalid("failed to create task for container: %s", runtime.DockerMessage(err.Error()))

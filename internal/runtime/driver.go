@@ -37,7 +37,7 @@ func New(name, root string) (*Runtime, error) {
 	if err != nil {
 		return nil, errdefs.Invalid("OCI runtime %q not found: %v", name, err)
 	}
-	return &Runtime{Name: filepath.Base(name), Binary: bin, Root: root, sealed: &sealedExe{}}, nil
+	return &Runtime{Name: filepath.Base(name), Binary: bin, Root: root, sealed: newSealedExe(filepath.Base(name), root)}, nil
 }
 
 func findBinary(name string) (string, error) {

@@ -29,8 +29,10 @@ var ErrShimGone = errors.New("shim is gone and left no exit record")
 // session, stdio on /dev/null). It returns once the shim has created the
 // container, or with the shim's error text.
 func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Config) error {
-	if cfg.RuntimeExe != nil {
-		cfg.RuntimeFD = 4 // after the sync pipe, below
+	if cfg.RuntimeFile == nil {
+		cfg.RuntimeFD, cfg.RuntimeExe = 0, ""
+	} else if cfg.RuntimeFD != shimproto.RuntimeFD {
+		return errors.New("shim: the runtime's copy goes to descriptor " + strconv.Itoa(shimproto.RuntimeFD))
 	}
 	if err := atomicfile.WriteFile(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
 		return err
@@ -43,8 +45,8 @@ func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Conf
 	defer r.Close()
 	cmd := exec.Command(shimBinary, bundleDir)
 	cmd.ExtraFiles = []*os.File{w} // fd 3
-	if cfg.RuntimeExe != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.RuntimeExe) // fd 4
+	if cfg.RuntimeFile != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, cfg.RuntimeFile) // shimproto.RuntimeFD
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

@@ -39,6 +39,7 @@ func MarshalConfig(c Config) []byte {
 	}
 	if c.RuntimeFD > 0 {
 		num("runtime_fd", int64(c.RuntimeFD))
+		str("runtime_exe", c.RuntimeExe)
 	}
 	flag("tty", c.Tty)
 	flag("open_stdin", c.OpenStdin)
@@ -81,6 +82,8 @@ func ParseConfig(data []byte) (Config, error) {
 			c.RuntimeArgs = append(c.RuntimeArgs, a)
 		case "runtime_fd":
 			c.RuntimeFD, err = strconv.Atoi(v)
+		case "runtime_exe":
+			str(&c.RuntimeExe)
 		case "tty":
 			flag(&c.Tty)
 		case "open_stdin":

@@ -14,6 +14,9 @@ const (
 	ShimPid    = "shim.pid"  // the shim's own pid
 )
 
+// RuntimeFD is where a shim gets the sealed copy of the runtime: after its sync pipe (3).
+const RuntimeFD = 4
+
 // Config tells the shim what to run and where its output goes.
 type Config struct {
 	ID          string   `json:"id"`
@@ -22,10 +25,12 @@ type Config struct {
 	RuntimeRoot string   `json:"runtime_root"` // value for the runtime's --root
 	RuntimeArgs []string `json:"runtime_args,omitempty"`
 	// RuntimeFD is the descriptor the shim inherits holding a sealed copy of Runtime
-	// (runtime.Runtime.SealedFile) to run instead of the path; 0: none. shimclient.Start
-	// sets it from RuntimeExe.
-	RuntimeFD  int      `json:"runtime_fd,omitempty"`
-	RuntimeExe *os.File `json:"-"`
+	// (runtime.Runtime.ForShim), and RuntimeExe the path that executes it; the shim runs
+	// RuntimeExe instead of Runtime when that descriptor carries the seals. 0: no copy.
+	RuntimeFD  int    `json:"runtime_fd,omitempty"`
+	RuntimeExe string `json:"runtime_exe,omitempty"`
+	// RuntimeFile is the copy itself, which shimclient.Start hands over as RuntimeFD.
+	RuntimeFile *os.File `json:"-"`
 
 	Tty       bool `json:"tty"`
 	OpenStdin bool `json:"open_stdin"` // keep a stdin pipe open (-i)
