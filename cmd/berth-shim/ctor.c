@@ -102,8 +102,10 @@ int read_file(const char *path, char **data, size_t *len) {
 	return 0;
 }
 
-// write_file_atomic writes a temp file beside path, syncs and renames it,
-// as internal/atomicfile does.
+// write_file_atomic writes a temp file beside path and renames it, as
+// internal/atomicfile.Publish does: the shim's files (shim.pid, exit.json) are in
+// the exec root, whose state no boot outlives, so they get no fsync; readers and a
+// restarted daemon still see them whole.
 int write_file_atomic(const char *path, const char *data, size_t n) {
 	char tmp[4096];
 	const char *slash = strrchr(path, '/');
@@ -114,7 +116,7 @@ int write_file_atomic(const char *path, const char *data, size_t n) {
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int ok = write_all(fd, data, n) && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+	int ok = write_all(fd, data, n) && fchmod(fd, 0644) == 0;
 	int e = errno;
 	if (close(fd) != 0 && ok) {
 		ok = 0;

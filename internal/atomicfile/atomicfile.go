@@ -11,6 +11,18 @@ import (
 // WriteFile writes data to a temp file beside path, syncs it and renames it
 // into place. The temp name starts with ".tmp-" so start-up can sweep leftovers.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, true)
+}
+
+// Publish is WriteFile without the sync: readers and a restarted process still see
+// the old content or the new, but a host crash may lose it. It is for files under the
+// exec root (the shim's config), whose meaning ends with the boot anyway; a sync there
+// is ~0.5 ms on every container start for nothing.
+func Publish(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, false)
+}
+
+func write(path string, data []byte, perm os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
@@ -30,8 +42,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := f.Chmod(perm); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err

@@ -35,35 +35,45 @@ func TestWriteFileReplacesContent(t *testing.T) {
 		{"empty data", "old", "", 0o640},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "state.json")
-			if tt.old != "" {
-				if err := os.WriteFile(path, []byte(tt.old), 0o666); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := WriteFile(path, []byte(tt.data), tt.perm); err != nil {
-				t.Fatalf("WriteFile: %v", err)
-			}
-			got, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != tt.data {
-				t.Errorf("content = %q, want %q", got, tt.data)
-			}
-			info, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info.Mode().Perm() != tt.perm {
-				t.Errorf("perm = %v, want %v", info.Mode().Perm(), tt.perm)
-			}
-			if names := listDir(t, dir); !reflect.DeepEqual(names, []string{"state.json"}) {
-				t.Errorf("dir holds %v, want only state.json (no temp left)", names)
-			}
-		})
+		for _, w := range []struct {
+			name  string
+			write func(string, []byte, os.FileMode) error
+		}{{"WriteFile", WriteFile}, {"Publish", Publish}} {
+			t.Run(w.name+"/"+tt.name, func(t *testing.T) {
+				testReplace(t, w.write, tt.old, tt.data, tt.perm)
+			})
+		}
+	}
+}
+
+// testReplace writes data over old ("" = no file) with write and checks what is left.
+func testReplace(t *testing.T, write func(string, []byte, os.FileMode) error, old, data string, perm os.FileMode) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	if old != "" {
+		if err := os.WriteFile(path, []byte(old), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := write(path, []byte(data), perm); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != data {
+		t.Errorf("content = %q, want %q", got, data)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != perm {
+		t.Errorf("perm = %v, want %v", info.Mode().Perm(), perm)
+	}
+	if names := listDir(t, dir); !reflect.DeepEqual(names, []string{"state.json"}) {
+		t.Errorf("dir holds %v, want only state.json (no temp left)", names)
 	}
 }
 

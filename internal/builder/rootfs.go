@@ -74,13 +74,10 @@ func (b *Builder) mountDirs(lowers []string, writable bool) (*workDir, error) {
 	}
 	// A volatile overlay skips the sync of the upper dir at unmount: the
 	// layer's durable copy is its blob, written (and synced) right after.
-	var opts []string
 	if writable {
-		opts = append(opts, "volatile")
-	}
-	err = snapshot.Mount(lowers, w.upper, w.work, w.rootfs, opts...)
-	if err != nil && len(opts) > 0 {
-		err = snapshot.Mount(lowers, w.upper, w.work, w.rootfs) // kernels before 5.10
+		err = snapshot.MountVolatile(lowers, w.upper, w.work, w.rootfs)
+	} else {
+		err = snapshot.Mount(lowers, w.upper, w.work, w.rootfs)
 	}
 	if err != nil {
 		os.RemoveAll(dir)

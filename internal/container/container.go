@@ -66,6 +66,9 @@ type Container struct {
 	Done chan struct{} `json:"-"`
 	// ExecIDs lists the container's exec sessions still known to the daemon.
 	ExecIDs []string `json:"-"`
+	// RestartingByHand is set while `restart` stops the container: a --rm container is
+	// kept through that exit, as Docker keeps it.
+	RestartingByHand bool `json:"-"`
 }
 
 // Status is the API's one-word state.

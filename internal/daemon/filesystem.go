@@ -21,6 +21,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// mountRW mounts the container's rw layer (in its record dir) over lowers on target. A
+// --rm container's is volatile: its writes go with it, and unmounting it then costs no
+// sync of the whole disk on the way to `run --rm` returning (snapshot.MountVolatile).
+func mountRW(c *container.Container, lowers []string, dir, target string) error {
+	upper, work := filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work")
+	if c.HostConfig.AutoRemove {
+		return snapshot.MountVolatile(lowers, upper, work, target)
+	}
+	return snapshot.Mount(lowers, upper, work, target)
+}
+
 // withRootfs runs fn with the container's merged rootfs: the live mount
 // while it runs, or a temporary overlay mount while it is stopped.
 func (d *Daemon) withRootfs(c *container.Container, fn func(rootfs string) error) error {
@@ -45,7 +56,7 @@ func (d *Daemon) withRootfs(c *container.Container, fn func(rootfs string) error
 	}
 	defer os.RemoveAll(tmp)
 	dir := d.containers.Dir(c.ID)
-	if err := snapshot.Mount(lowers, filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work"), tmp); err != nil {
+	if err := mountRW(c, lowers, dir, tmp); err != nil {
 		return err
 	}
 	defer snapshot.Unmount(tmp)

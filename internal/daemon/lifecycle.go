@@ -105,6 +105,14 @@ func (d *Daemon) ContainerRestart(ctx context.Context, ref, signal string, timeo
 	if err != nil {
 		return err
 	}
+	c.Mu.Lock()
+	c.RestartingByHand = true
+	c.Mu.Unlock()
+	defer func() {
+		c.Mu.Lock()
+		c.RestartingByHand = false
+		c.Mu.Unlock()
+	}()
 	if err := d.stop(ctx, c, signal, timeout); err != nil && errdefs.KindOf(err) != errdefs.KindNotModified {
 		return err
 	}

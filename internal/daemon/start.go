@@ -76,7 +76,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	}
 	dir := d.containers.Dir(c.ID)
 	snapshot.Unmount(rootfs)
-	if err := snapshot.Mount(lowers, filepath.Join(dir, "rw/upper"), filepath.Join(dir, "rw/work"), rootfs); err != nil {
+	if err := mountRW(c, lowers, dir, rootfs); err != nil {
 		return err
 	}
 	netns, err := d.setupNetwork(c)
@@ -290,7 +290,7 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	}
 	d.containerEvent(c, events.ActionDie, map[string]string{"exitCode": strconv.Itoa(exit.ExitCode), "execDuration": strconv.Itoa(int(ran.Seconds()))})
 	d.notifyWaiters(c, false)
-	autoRemove := c.HostConfig.AutoRemove && !restart
+	autoRemove := c.HostConfig.AutoRemove && !restart && !c.RestartingByHand
 	c.Mu.Unlock()
 
 	if autoRemove {

@@ -34,7 +34,7 @@ func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Conf
 	} else if cfg.RuntimeFD != shimproto.RuntimeFD {
 		return errors.New("shim: the runtime's copy goes to descriptor " + strconv.Itoa(shimproto.RuntimeFD))
 	}
-	if err := atomicfile.WriteFile(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
+	if err := atomicfile.Publish(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
 		return err
 	}
 	_ = os.Remove(filepath.Join(bundleDir, shimproto.ExitFile))

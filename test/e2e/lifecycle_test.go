@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,6 +21,53 @@ func TestRunRmEcho(t *testing.T) {
 	if _, _, code := d.docker("inspect", name); code == 0 {
 		t.Fatalf("container %s still exists after run --rm", name)
 	}
+}
+
+// A --rm container's rw layer is mounted volatile (its writes go with it, and its
+// unmount then does not sync the whole disk on the way to run --rm returning); a kept
+// container's is not. `restart` keeps a --rm container, as Docker does, and it mounts
+// again over the marker its volatile mount left.
+func TestRunRmLayerIsVolatileAndRestartKeepsIt(t *testing.T) {
+	d := sharedDaemon(t)
+	t.Parallel()
+	rootfsOpts := func(id string) string {
+		data, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 4 && strings.HasSuffix(f[4], id+"/rootfs") {
+				return line
+			}
+		}
+		t.Fatalf("no rootfs mount for %s", id)
+		return ""
+	}
+	rm := uniqueName(t)
+	id := d.runD(t, "--rm", "--name", rm, "busybox", "sh", "-c", "echo run >> /f; sleep 300")
+	if opts := rootfsOpts(id); !strings.Contains(opts, "volatile") {
+		t.Fatalf("--rm container's rootfs is not volatile: %s", opts)
+	}
+	kept := d.runD(t, "--name", uniqueName(t), "busybox", "sleep", "300")
+	if opts := rootfsOpts(kept); strings.Contains(opts, "volatile") {
+		t.Fatalf("a kept container's rootfs is volatile: %s", opts)
+	}
+	d.must(t, "rm", "-f", kept)
+
+	d.must(t, "restart", "-t", "1", rm)
+	if st := d.inspect(t, rm, "{{.State.Status}}"); st != "running" {
+		t.Fatalf("--rm container after restart: %q, want running (Docker keeps it)", st)
+	}
+	// The same rw layer, mounted again: the first run's line is still there.
+	waitFor(t, 10*time.Second, "both runs' lines in /f", func() bool {
+		out, _, _ := d.docker("exec", rm, "cat", "/f")
+		return out == "run\nrun\n"
+	})
+	d.must(t, "stop", "-t", "1", rm)
+	waitFor(t, 10*time.Second, "the --rm container removed after its stop", func() bool {
+		_, _, code := d.docker("inspect", rm)
+		return code != 0
+	})
 }
 
 func TestDetachedLifecycle(t *testing.T) {
