@@ -493,7 +493,7 @@ out:
 	return r;
 }
 
-// --- start through runc's exec fifo -----------------------------------------
+// --- start through the runtime's exec fifo ----------------------------------
 
 // read_exec_fifo waits for the init's byte and the close that follows its
 // exec, or for the init to die (its pidfd). 1: it ran; 0: no byte; -1: err.
@@ -534,24 +534,12 @@ static int read_exec_fifo(int fd, char *err, size_t errlen) {
 	}
 }
 
-// start_via_exec_fifo does what `runc start` does without exec'ing runc:
-// runc's init waits, after `runc create`, in a blocking open of
-// <root>/<id>/exec.fifo for writing; opening it for reading releases the
-// init, which writes "0" and execs the container's process. The fifo is
-// then removed, which is how runc tells "created" from "running".
-// *done is false, nothing changed, when the runtime is not runc or there is
-// no fifo: the caller then runs `runtime start`.
-int start_via_exec_fifo(bool *done, char *err, size_t errlen) {
-	*done = false;
-	const char *base = strrchr(S.cfg.runtime, '/');
-	base = base ? base + 1 : S.cfg.runtime;
-	if (strcmp(base, "runc") != 0 || !*S.cfg.runtime_root)
-		return 0;
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s/exec.fifo", S.cfg.runtime_root, S.cfg.id);
-	struct stat st;
-	if (lstat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
-		return 0;
+// release_runc does what `runc start` does without exec'ing runc: runc's
+// init waits, after `runc create`, in a blocking open of <root>/<id>/exec.fifo
+// for writing; opening it for reading releases the init, which writes "0" and
+// execs the container's process. The fifo is then removed, which is how runc
+// tells "created" from "running".
+static int release_runc(const char *path, bool *done, char *err, size_t errlen) {
 	// Non-blocking: a dead init would otherwise leave the open hanging.
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -567,6 +555,55 @@ int start_via_exec_fifo(bool *done, char *err, size_t errlen) {
 	}
 	unlink(path);
 	return 0;
+}
+
+// release_crun does what `crun start` does (libcrun_container_start) without
+// exec'ing crun: crun's init waits, after `crun create`, to read a byte from
+// <root>/<id>/exec.fifo; `crun start` opens it for writing, removes it (crun's
+// "created" is that file), writes one byte and returns. Its other steps are
+// for poststart hooks, which berth's specs never have, and for NOTIFY_SOCKET,
+// with which `crun start` is left to do it all.
+static int release_crun(const char *path, bool *done, char *err, size_t errlen) {
+	if (getenv("NOTIFY_SOCKET"))
+		return 0;
+	// Non-blocking: with no reader (the init died) it fails instead of hanging.
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENXIO)
+			return 0; // let `crun start` say what is wrong
+		*done = true;
+		seterr(err, errlen, "container init exited before it was started");
+		return -1;
+	}
+	*done = true;
+	int r = unlink(path) == 0 ? 0 : -1;
+	if (r != 0)
+		seterr(err, errlen, "unlink %s: %s", path, errstr(errno));
+	else if (write(fd, "0", 1) != 1) {
+		seterr(err, errlen, "write to exec.fifo: %s", errstr(errno));
+		r = -1;
+	}
+	close(fd);
+	return r;
+}
+
+// start_via_exec_fifo releases a runc or crun container's init through the
+// runtime's exec fifo, sparing an exec of the runtime on every start. *done is
+// false, nothing changed, for another runtime or when there is no fifo: the
+// caller then runs `runtime start`.
+int start_via_exec_fifo(bool *done, char *err, size_t errlen) {
+	*done = false;
+	const char *base = strrchr(S.cfg.runtime, '/');
+	base = base ? base + 1 : S.cfg.runtime;
+	bool runc = strcmp(base, "runc") == 0, crun = strcmp(base, "crun") == 0;
+	if ((!runc && !crun) || !*S.cfg.runtime_root)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s/exec.fifo", S.cfg.runtime_root, S.cfg.id);
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	return runc ? release_runc(path, done, err, errlen) : release_crun(path, done, err, errlen);
 }
 
 // --- the end ------------------------------------------------------------------
