@@ -12,7 +12,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		{
 			ID: "abc", Bundle: "/run/b dir/\"q\"\n", Runtime: "/usr/sbin/runc", RuntimeRoot: "/run/r=x",
 			RuntimeArgs: []string{"--systemd-cgroup", "a=b", "", "é\x00\xff"}, RuntimeFD: 4, RuntimeExe: "/run/x/.crun-sealed/fd4/crun",
-			Tty:         true, OpenStdin: true, StdinOnce: true,
+			Tty: true, OpenStdin: true, StdinOnce: true,
 			LogDriver: "json-file", LogPath: "/var/lib/x-json.log", LogMaxSize: 10 << 20, LogMaxFile: 3,
 			CgroupMemoryDir: "/sys/fs/cgroup/memory/berth/abc",
 		},
