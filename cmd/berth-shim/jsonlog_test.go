@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,21 +92,21 @@ var timeField = regexp.MustCompile(`"time":"[^"]*"`)
 func logChunks() []logWrite {
 	long := bytes.Repeat([]byte("L<&>"), 10000) // 40000 bytes
 	var w []logWrite
-	w = append(w, logWrite{1, []byte("one\ntwo\nthr")}, logWrite{1, []byte("ee\n")})
-	w = append(w, logWrite{2, []byte("err \xff\n")})
-	w = append(w, logWrite{1, append(append([]byte("a"), long...), '\n')})
-	w = append(w, logWrite{1, long[:16383]}, logWrite{1, long[:1]}, logWrite{1, []byte("tail\n")})
-	w = append(w, logWrite{1, long[:20000]}, logWrite{1, long[:20000]}, logWrite{1, []byte("\n")})
-	w = append(w, logWrite{2, bytes.Repeat([]byte("e\n"), 100)})
+	w = append(w, logWrite{stream: 1, data: []byte("one\ntwo\nthr")}, logWrite{stream: 1, data: []byte("ee\n")})
+	w = append(w, logWrite{stream: 2, data: []byte("err \xff\n")})
+	w = append(w, logWrite{stream: 1, data: append(append([]byte("a"), long...), '\n')})
+	w = append(w, logWrite{stream: 1, data: long[:16383]}, logWrite{stream: 1, data: long[:1]}, logWrite{stream: 1, data: []byte("tail\n")})
+	w = append(w, logWrite{stream: 1, data: long[:20000]}, logWrite{stream: 1, data: long[:20000]}, logWrite{stream: 1, data: []byte("\n")})
+	w = append(w, logWrite{stream: 2, data: bytes.Repeat([]byte("e\n"), 100)})
 	// Lines whose newline is the 16384th byte (one entry) and the 16385th.
 	for _, n := range []int{16383, 16384} {
 		l := append(bytes.Clone(long[:n]), '\n')
-		w = append(w, logWrite{1, append(l, "next\n"...)})
+		w = append(w, logWrite{stream: 1, data: append(l, "next\n"...)})
 	}
 	for _, l := range trickyLines() {
-		w = append(w, logWrite{1 + len(l)%2, l})
+		w = append(w, logWrite{stream: 1 + len(l)%2, data: l})
 	}
-	w = append(w, logWrite{1, []byte("partial out")}, logWrite{2, []byte("partial err")})
+	w = append(w, logWrite{stream: 1, data: []byte("partial out")}, logWrite{stream: 2, data: []byte("partial err")})
 	return w
 }
 
@@ -157,9 +158,9 @@ func TestCLogRotationMatchesLogwriter(t *testing.T) {
 	tm := time.Date(2024, 5, 6, 7, 8, 9, 987654321, time.UTC)
 	var chunks []logWrite
 	for i := 0; i < 400; i++ {
-		chunks = append(chunks, logWrite{1 + i%2, []byte(strings.Repeat("r", i%50) + strconv.Itoa(i) + "\n")})
+		chunks = append(chunks, logWrite{stream: 1 + i%2, data: []byte(strings.Repeat("r", i%50) + strconv.Itoa(i) + "\n")})
 	}
-	chunks = append(chunks, logWrite{1, bytes.Repeat([]byte("big"), 7000)}, logWrite{1, []byte("\nend")})
+	chunks = append(chunks, logWrite{stream: 1, data: bytes.Repeat([]byte("big"), 7000)}, logWrite{stream: 1, data: []byte("\nend")})
 	for _, maxFile := range []int{1, 3} {
 		dir := t.TempDir()
 		flat := filepath.Join(dir, "flat.log")
@@ -230,7 +231,7 @@ func benchChunks() []logWrite {
 	chunk := bytes.Repeat(line, (256<<10)/len(line))
 	w := make([]logWrite, 128)
 	for i := range w {
-		w[i] = logWrite{1, chunk}
+		w[i] = logWrite{stream: 1, data: chunk}
 	}
 	return w
 }
@@ -265,15 +266,74 @@ func BenchmarkGoLogStream(b *testing.B) {
 // Log files deleted under a running container: the next rotation starts a
 // new file and logging goes on (Docker reopens too), in the C writer and in
 // logwriter alike.
+// A chatty container's log file gets its blocks reserved ahead (reserve in
+// jsonlog.c) and given back when the file is rotated or closed; what is
+// written is the same as without.
+func TestLogReservesBlocksAheadAndGivesThemBack(t *testing.T) {
+	tm := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	dir := t.TempDir()
+	if f, err := os.Create(filepath.Join(dir, "probe")); err != nil {
+		t.Fatal(err)
+	} else if err := syscall.Fallocate(int(f.Fd()), 1 /* FALLOC_FL_KEEP_SIZE */, 0, 1<<20); err != nil {
+		f.Close()
+		t.Skipf("this filesystem cannot reserve blocks: %v", err)
+	} else {
+		f.Close()
+	}
+	path := filepath.Join(dir, "c.log")
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	chunk := bytes.Repeat(line, 2500) // 250 KB of output, ~370 KB of entries
+	allocatedPastEnd := func(p string) int64 {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Blocks*512 - st.Size
+	}
+	var chunks []logWrite
+	var midway int64 = -1
+	for i := 0; i < 20; i++ { // ~7.4 MB of entries: two rotations at 3 MB
+		chunks = append(chunks, logWrite{stream: 1, data: chunk})
+		if i == 5 {
+			chunks = append(chunks, logWrite{probe: func() { midway = allocatedPastEnd(path) }})
+		}
+	}
+	if err := cLogStreams(path, 3_000_000, 3, chunks, tm); err != nil {
+		t.Fatal(err)
+	}
+	if midway < 256<<10 {
+		t.Fatalf("%d bytes reserved past the end of a 2 MB log file, want up to the 3 MB rotation size", midway)
+	}
+	goPath := filepath.Join(dir, "go.log")
+	w, err := logwriter.NewWriter(goPath, 3_000_000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20*2500; i++ {
+		if err := w.Write("stdout", line, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	for _, suffix := range []string{"", ".1", ".2"} {
+		if got, want := mustRead(t, path+suffix), mustRead(t, goPath+suffix); !bytes.Equal(got, want) {
+			t.Fatalf("file %q: %d bytes, want %d", suffix, len(got), len(want))
+		}
+		if past := allocatedPastEnd(path + suffix); past >= 64<<10 {
+			t.Fatalf("file %q keeps %d bytes of blocks past its end after close", suffix, past)
+		}
+	}
+}
+
 func TestLogGoesOnAfterItsFilesAreDeleted(t *testing.T) {
 	tm := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	var writes []logWrite
 	for i := range 100 {
-		writes = append(writes, logWrite{1, []byte("before " + strconv.Itoa(i) + "\n")})
+		writes = append(writes, logWrite{stream: 1, data: []byte("before " + strconv.Itoa(i) + "\n")})
 	}
-	writes = append(writes, logWrite{0, nil})
+	writes = append(writes, logWrite{stream: 0, data: nil})
 	for i := range 100 {
-		writes = append(writes, logWrite{1, []byte("after " + strconv.Itoa(i) + "\n")})
+		writes = append(writes, logWrite{stream: 1, data: []byte("after " + strconv.Itoa(i) + "\n")})
 	}
 	check := func(t *testing.T, path string) {
 		t.Helper()

@@ -30,6 +30,8 @@
 #define MAX_LINE (16 * 1024)
 #define FLUSH_AT (256 << 10)
 #define LOG_BUFFER_SIZE (FLUSH_AT + 8 * MAX_LINE)
+#define PREALLOC_AFTER (1 << 20) // a log file this big is a chatty container's: ...
+#define PREALLOC_STEP (4 << 20)  // ... whose blocks are then reserved this far ahead
 
 // Timing, in milliseconds unless named _NS.
 #define COALESCE_DELAY_NS 1000000LL // sleep before the next read while streaming
@@ -85,6 +87,9 @@ struct logw {
 	size_t len;
 	int64_t size; // bytes in the file plus buf
 	bool closed;
+	int64_t ondisk;    // bytes in the file
+	int64_t alloc_end; // blocks reserved past ondisk up to here (jsonlog.c: reserve)
+	bool no_reserve;   // the filesystem cannot (fallocate refused)
 };
 
 // One stream's line splitter in front of the log.
