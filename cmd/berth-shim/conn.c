@@ -38,6 +38,18 @@ static void set_send_timeout(int fd) {
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+// widen_send_buffer lets an attached client's socket hold two whole output
+// frames. With the default (208 KiB, less than one 256 KiB frame) every frame's
+// write waited for the client to read part of it, so a chatty container's
+// pipe went unread meanwhile: 100 MB to an attached client measured ~19 ms
+// faster (678 → 660 ms, 24 runs each, alternating). Twice that was no better.
+// FORCE, as root, so that the host's net.core.wmem_max does not decide.
+static void widen_send_buffer(int fd) {
+	int v = ATTACH_SNDBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+}
+
 static struct conn *conn_new(int fd) {
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -204,6 +216,7 @@ static void attach_fd(struct conn *c, bool out, bool errs) {
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	set_send_timeout(fd);
+	widen_send_buffer(fd);
 	struct conn *client = conn_new(fd);
 	if (!client) {
 		close(fd);

@@ -42,6 +42,7 @@
 #define DRAIN_LIMIT_NS 5000000000LL // after init exit: hard cap on draining
 #define DRAIN_TICK_MS 20
 #define ATTACH_WRITE_TIMEOUT_S 5 // SO_SNDTIMEO of attach clients
+#define ATTACH_SNDBUF (256 << 10) // the kernel doubles it: room for two 256 KiB frames
 #define LISTENER_RETRY_MS 100 // pause of accept after EMFILE and the like
 #define START_FIFO_TIMEOUT_NS 5000000000LL
 

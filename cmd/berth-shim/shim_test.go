@@ -362,6 +362,10 @@ func TestShimAttachFd(t *testing.T) {
 	if err := shimclient.AttachFd(ctx, dir, handed, true, false); err != nil {
 		t.Fatal(err)
 	}
+	// The same socket: the shim made room in it for two whole 256 KiB frames.
+	if sndbuf, err := syscall.GetsockoptInt(fds[0], syscall.SOL_SOCKET, syscall.SO_SNDBUF); err != nil || sndbuf < 2*(256<<10) {
+		t.Fatalf("handed socket's SO_SNDBUF = %d (%v), want at least 512 KiB", sndbuf, err)
+	}
 	handed.Close() // the shim holds its own copy now
 	if _, err := shimclient.StartContainer(ctx, dir); err != nil {
 		t.Fatal(err)
