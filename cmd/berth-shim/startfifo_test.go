@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/shimclient"
+	"github.com/berth-dev/berth/internal/shimproto"
 )
 
 // The shim starts a runc container through its exec fifo: afterwards the
@@ -24,31 +26,41 @@ func TestStartThroughRuncExecFifo(t *testing.T) {
 	if err := shimclient.Start(ctx, e.shim, dir, cfg); err != nil {
 		t.Fatal(err)
 	}
+	startThroughFifo(t, ctx, dir, cfg, runcPath)
+}
+
+// startThroughFifo starts a created container through the shim and checks what
+// both runtimes' fifo starts promise: the fifo is there before and gone after,
+// the runtime reports the container running with the pid the shim returned,
+// and a second start is refused. The container is killed at the test's end.
+func startThroughFifo(t *testing.T, ctx context.Context, dir string, cfg shimproto.Config, runtime string) int {
+	t.Helper()
 	fifo := filepath.Join(cfg.RuntimeRoot, cfg.ID, "exec.fifo")
 	if _, err := os.Lstat(fifo); err != nil {
-		t.Fatalf("after create, runc's exec fifo: %v", err)
+		t.Fatalf("after create, the runtime's exec fifo: %v", err)
 	}
 	pid, err := shimclient.StartContainer(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		syscall.Kill(pid, syscall.SIGKILL)
 		shimclient.Wait(ctx, dir)
-	}()
+	})
 	if _, err := os.Lstat(fifo); !os.IsNotExist(err) {
 		t.Fatalf("exec fifo still there after start: %v", err)
 	}
-	out, err := exec.Command(runcPath, "--root", cfg.RuntimeRoot, "state", cfg.ID).Output()
+	out, err := exec.Command(runtime, "--root", cfg.RuntimeRoot, "state", cfg.ID).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(out), `"status": "running"`) || !strings.Contains(string(out), `"pid": `+strconv.Itoa(pid)) {
-		t.Fatalf("runc state: %s (pid %d)", out, pid)
+		t.Fatalf("%s state: %s (pid %d)", runtime, out, pid)
 	}
 	if _, err := shimclient.StartContainer(ctx, dir); err == nil {
 		t.Fatal("a second start succeeded")
 	}
+	return pid
 }
 
 // The same for crun, whose fifo goes the other way: its init waits to read a
@@ -86,28 +98,7 @@ func TestStartThroughCrunExecFifo(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	fifo := filepath.Join(cfg.RuntimeRoot, cfg.ID, "exec.fifo")
-	if _, err := os.Lstat(fifo); err != nil {
-		t.Fatalf("after create, crun's exec fifo: %v", err)
-	}
-	pid, err := shimclient.StartContainer(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		syscall.Kill(pid, syscall.SIGKILL)
-		shimclient.Wait(ctx, dir)
-	}()
-	if _, err := os.Lstat(fifo); !os.IsNotExist(err) {
-		t.Fatalf("exec fifo still there after start: %v", err)
-	}
-	out, err := exec.Command(crun, "--root", cfg.RuntimeRoot, "state", cfg.ID).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(out), `"status": "running"`) || !strings.Contains(string(out), `"pid": `+strconv.Itoa(pid)) {
-		t.Fatalf("crun state: %s (pid %d)", out, pid)
-	}
+	pid := startThroughFifo(t, ctx, dir, cfg, crun)
 	// Released: the init goes on to exec the container's command.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -119,12 +110,6 @@ func TestStartThroughCrunExecFifo(t *testing.T) {
 			t.Fatalf("the init did not exec its command after start: cmdline %q", cmdline)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := shimclient.StartContainer(ctx, dir); err == nil {
-		t.Fatal("a second start succeeded")
-	}
-	if ran, _ := os.ReadFile(calls); string(ran) != "create\n" {
-		t.Fatalf("the shim ran crun for %q, want only create", ran)
 	}
 	if ran, _ := os.ReadFile(calls); string(ran) != "create\n" {
 		t.Fatalf("the shim ran crun for %q, want only create", ran)
