@@ -246,6 +246,21 @@ func BenchmarkCLogStream(b *testing.B) {
 	}
 }
 
+// BenchmarkCLogRotation writes the same output to a real file with berth's
+// default rotation scaled down (3 MiB × 3, so a run rotates ~15 times): the
+// page-cache writes, the blocks reserved ahead (reserve in jsonlog.c) and the
+// deletion of rotated-out files, as a chatty container's log costs them.
+func BenchmarkCLogRotation(b *testing.B) {
+	chunks := benchChunks()
+	b.SetBytes(int64(len(chunks) * len(chunks[0].data)))
+	path := filepath.Join(b.TempDir(), "c.log")
+	for b.Loop() {
+		if err := cLogStreams(path, 3<<20, 3, chunks, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkGoLogStream(b *testing.B) {
 	chunks := benchChunks()
 	b.SetBytes(int64(len(chunks) * len(chunks[0].data)))

@@ -158,7 +158,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 		CgroupMemoryDir: d.cgroupMemoryDir(c),
 	}
 	if f, exe := rt.ForShim(shimproto.RuntimeFD); f != nil {
-		shimCfg.RuntimeFD, shimCfg.RuntimeExe, shimCfg.RuntimeFile = shimproto.RuntimeFD, exe, f
+		shimCfg.RuntimeExe, shimCfg.RuntimeFile = exe, f
 	}
 	if err := shimclient.Start(ctx, d.shimPath, bundle, shimCfg); err != nil {
 		return errdefs.Invalid("failed to create task for container: %s", runtime.DockerMessage(err.Error()))

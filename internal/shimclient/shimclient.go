@@ -29,10 +29,11 @@ var ErrShimGone = errors.New("shim is gone and left no exit record")
 // session, stdio on /dev/null). It returns once the shim has created the
 // container, or with the shim's error text.
 func Start(ctx context.Context, shimBinary, bundleDir string, cfg shimproto.Config) error {
-	if cfg.RuntimeFile == nil {
-		cfg.RuntimeFD, cfg.RuntimeExe = 0, ""
-	} else if cfg.RuntimeFD != shimproto.RuntimeFD {
-		return errors.New("shim: the runtime's copy goes to descriptor " + strconv.Itoa(shimproto.RuntimeFD))
+	cfg.RuntimeFD = 0
+	if cfg.RuntimeFile != nil {
+		cfg.RuntimeFD = shimproto.RuntimeFD // where ExtraFiles puts it, below
+	} else {
+		cfg.RuntimeExe = ""
 	}
 	if err := atomicfile.Publish(filepath.Join(bundleDir, shimproto.ConfigFile), shimproto.MarshalConfig(cfg), 0o600); err != nil {
 		return err

@@ -27,6 +27,7 @@ type Config struct {
 	// RuntimeFD is the descriptor the shim inherits holding a sealed copy of Runtime
 	// (runtime.Runtime.ForShim), and RuntimeExe the path that executes it; the shim runs
 	// RuntimeExe instead of Runtime when that descriptor carries the seals. 0: no copy.
+	// shimclient.Start sets RuntimeFD from RuntimeFile.
 	RuntimeFD  int    `json:"runtime_fd,omitempty"`
 	RuntimeExe string `json:"runtime_exe,omitempty"`
 	// RuntimeFile is the copy itself, which shimclient.Start hands over as RuntimeFD.
