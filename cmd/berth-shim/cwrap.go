@@ -146,3 +146,6 @@ func cLastRuntimeError(path string) string {
 	}
 	return C.GoString(buf)
 }
+
+// cSparesLinked counts the rotations that linked a file made ahead.
+func cSparesLinked() uint64 { return uint64(C.spares_linked) }

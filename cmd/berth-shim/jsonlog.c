@@ -289,7 +289,25 @@ int logw_open(struct logw *w, const char *path, int64_t max_size, int max_file, 
 		return -1;
 	}
 	w->size = w->ondisk = w->alloc_end = st.st_size;
+	spare_discard(); // a spare made for an earlier log
 	return 0;
+}
+
+// ask_spare has the next file made ahead of a rotation, in the background
+// (retire.c), once the current one is half full: quiet containers never
+// rotate, and ask for nothing.
+static void ask_spare(struct logw *w) {
+	if (w->spare_asked || w->max_file < 2 || w->max_size <= 0 || w->size < w->max_size / 2)
+		return;
+	char dir[4200];
+	const char *slash = strrchr(w->path, '/');
+	size_t n = slash ? (size_t)(slash - w->path) : 0;
+	if (n == 0 || n >= sizeof dir)
+		return;
+	memcpy(dir, w->path, n);
+	dir[n] = 0;
+	spare_request(dir);
+	w->spare_asked = true;
 }
 
 // logw_use_buffer gives the writer its buffer (LOG_BUFFER_SIZE bytes, in
@@ -334,6 +352,7 @@ static void release(struct logw *w) {
 
 static int write_out(struct logw *w, const char *p, size_t n) {
 	reserve(w, n);
+	ask_spare(w);
 	while (n > 0) {
 		ssize_t r = write(w->fd, p, n);
 		if (r < 0 && errno == EINTR)
@@ -381,7 +400,10 @@ static int rotate(struct logw *w) {
 		snprintf(to, sizeof to, "%s.1", w->path);
 		rename(w->path, to);
 	}
-	w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	w->fd = w->max_file > 1 ? spare_take(w->path) : -1;
+	w->spare_asked = false;
+	if (w->fd < 0)
+		w->fd = open(w->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (w->fd < 0)
 		return failed("open");
 	w->size = w->ondisk = w->alloc_end = 0;
@@ -559,6 +581,7 @@ int logw_close(struct logw *w, char *err, size_t errlen) {
 	fail_op = NULL;
 	int r = flush(w);
 	w->closed = true;
+	spare_discard();
 	release(w);
 	if (w->fd >= 0 && close(w->fd) != 0 && r == 0 && errno != EINTR)
 		r = failed("close");

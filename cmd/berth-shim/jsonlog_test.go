@@ -278,9 +278,60 @@ func BenchmarkGoLogStream(b *testing.B) {
 	}
 }
 
-// Log files deleted under a running container: the next rotation starts a
-// new file and logging goes on (Docker reopens too), in the C writer and in
-// logwriter alike.
+// A rotation links the file the helper thread made ahead (retire.c) instead
+// of creating one; the files are the same as logwriter's, with the same
+// mode, and no spare outlives the log.
+func TestLogRotationLinksFilesMadeAhead(t *testing.T) {
+	tm := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.log")
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	chunk := bytes.Repeat(line, 2500) // ~370 KB of entries
+	var chunks []logWrite
+	for range 20 { // ~7.4 MB of entries: two rotations at 3 MB
+		chunks = append(chunks, logWrite{stream: 1, data: chunk})
+		chunks = append(chunks, logWrite{probe: func() { time.Sleep(20 * time.Millisecond) }}) // time for the thread
+	}
+	before := cSparesLinked()
+	if err := cLogStreams(path, 3_000_000, 3, chunks, tm); err != nil {
+		t.Fatal(err)
+	}
+	if linked := cSparesLinked() - before; linked != 2 {
+		t.Fatalf("%d of 2 rotations linked a file made ahead", linked)
+	}
+	goPath := filepath.Join(dir, "go.log")
+	w, err := logwriter.NewWriter(goPath, 3_000_000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 * 2500 {
+		if err := w.Write("stdout", line, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	for _, suffix := range []string{"", ".1", ".2"} {
+		if got, want := mustRead(t, path+suffix), mustRead(t, goPath+suffix); !bytes.Equal(got, want) {
+			t.Fatalf("file %q: %d bytes, want %d", suffix, len(got), len(want))
+		}
+		st, err := os.Stat(path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gst, _ := os.Stat(goPath + suffix)
+		if st.Mode() != gst.Mode() {
+			t.Fatalf("file %q: mode %v, logwriter's %v", suffix, st.Mode(), gst.Mode())
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for held := deletedFilesHeld(t, dir); held > 0; held = deletedFilesHeld(t, dir) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deleted or unnamed files still held open after close", held)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // A chatty container's log file gets its blocks reserved ahead (reserve in
 // jsonlog.c) and given back when the file is rotated or closed; what is
 // written is the same as without.
@@ -340,6 +391,9 @@ func TestLogReservesBlocksAheadAndGivesThemBack(t *testing.T) {
 	}
 }
 
+// Log files deleted under a running container: the next rotation starts a
+// new file and logging goes on (Docker reopens too), in the C writer and in
+// logwriter alike.
 func TestLogGoesOnAfterItsFilesAreDeleted(t *testing.T) {
 	tm := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	var writes []logWrite

@@ -91,6 +91,7 @@ struct logw {
 	int64_t ondisk;    // bytes in the file
 	int64_t alloc_end; // blocks reserved past ondisk up to here (jsonlog.c: reserve)
 	bool no_reserve;   // the filesystem cannot (fallocate refused)
+	bool spare_asked;  // the next file is being made ahead (retire.c)
 };
 
 // One stream's line splitter in front of the log.
@@ -218,6 +219,10 @@ extern const struct timespec *log_clock_override; // tests only
 
 // retire.c
 int retire_file(const char *path);
+void spare_request(const char *dir);
+int spare_take(const char *path);
+void spare_discard(void);
+extern unsigned long spares_linked; // tests only
 
 // runtime.c
 int run_runtime(const int stdio[3], char *err, size_t errlen, const char *const *sub, int nsub);
