@@ -278,6 +278,26 @@ func BenchmarkGoLogStream(b *testing.B) {
 	}
 }
 
+// logwriterFiles writes n copies of line with logwriter (3 MB × 3 files)
+// and returns its log's path, to compare the C writer's files with.
+func logwriterFiles(t *testing.T, dir string, line []byte, n int, tm time.Time) string {
+	t.Helper()
+	goPath := filepath.Join(dir, "go.log")
+	w, err := logwriter.NewWriter(goPath, 3_000_000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if err := w.Write("stdout", line, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return goPath
+}
+
 // A rotation links the file the helper thread made ahead (retire.c) instead
 // of creating one; the files are the same as logwriter's, with the same
 // mode, and no spare outlives the log.
@@ -299,17 +319,7 @@ func TestLogRotationLinksFilesMadeAhead(t *testing.T) {
 	if linked := cSparesLinked() - before; linked != 2 {
 		t.Fatalf("%d of 2 rotations linked a file made ahead", linked)
 	}
-	goPath := filepath.Join(dir, "go.log")
-	w, err := logwriter.NewWriter(goPath, 3_000_000, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 20 * 2500 {
-		if err := w.Write("stdout", line, tm); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
+	goPath := logwriterFiles(t, dir, line, 20*2500, tm)
 	for _, suffix := range []string{"", ".1", ".2"} {
 		if got, want := mustRead(t, path+suffix), mustRead(t, goPath+suffix); !bytes.Equal(got, want) {
 			t.Fatalf("file %q: %d bytes, want %d", suffix, len(got), len(want))
@@ -370,17 +380,7 @@ func TestLogReservesBlocksAheadAndGivesThemBack(t *testing.T) {
 	if midway < 256<<10 {
 		t.Fatalf("%d bytes reserved past the end of a 2 MB log file, want up to the 3 MB rotation size", midway)
 	}
-	goPath := filepath.Join(dir, "go.log")
-	w, err := logwriter.NewWriter(goPath, 3_000_000, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 20*2500; i++ {
-		if err := w.Write("stdout", line, tm); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
+	goPath := logwriterFiles(t, dir, line, 20*2500, tm)
 	for _, suffix := range []string{"", ".1", ".2"} {
 		if got, want := mustRead(t, path+suffix), mustRead(t, goPath+suffix); !bytes.Equal(got, want) {
 			t.Fatalf("file %q: %d bytes, want %d", suffix, len(got), len(want))

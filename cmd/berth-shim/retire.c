@@ -15,9 +15,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <unistd.h>
 
 // At most this many deleted files wait for the thread (their blocks stay
