@@ -31,10 +31,11 @@ func (s *Server) imageList(w *respWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []image.Summary{}
+	body, err := imageListJSON(r, list)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, body)
 }
 
 // imageGet dispatches GET /images/{name}/json|history|get.
@@ -46,7 +47,11 @@ func (s *Server) imageGet(w *respWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, img)
+		body, err := imageInspectJSON(r, img)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, body)
 	case "history":
 		h, err := s.backend.ImageHistory(r.Context(), name)
 		if err != nil {

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/image"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// asObject renders a response body the way writeJSON sends it and reads it
+// back as a client would.
+func asObject(t *testing.T, body any) any {
+	t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func inspectAt(t *testing.T, version string) map[string]any {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/images/x/json", nil)
+	r = r.WithContext(withVersion(r.Context(), version))
+	img := &image.InspectResponse{
+		ID: "sha256:abc", Size: 1234567890123, Comment: "Imported from -",
+		Created:    "2026-11-24T08:00:00Z",
+		Config:     &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{Cmd: []string{"sh"}}},
+		Descriptor: &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest},
+	}
+	body, err := imageInspectJSON(r, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asObject(t, body).(map[string]any)
+}
+
+func TestImageInspectCarriesEachVersionsFields(t *testing.T) {
+	old := inspectAt(t, "1.41")
+	for _, k := range []string{"Parent", "DockerVersion", "Author", "Container", "ContainerConfig", "VirtualSize"} {
+		if _, ok := old[k]; !ok {
+			t.Errorf("1.41: %s missing: %v", k, old)
+		}
+	}
+	if old["VirtualSize"] != float64(1234567890123) || old["Comment"] != "Imported from -" {
+		t.Errorf("1.41: VirtualSize %v, Comment %v", old["VirtualSize"], old["Comment"])
+	}
+	if _, ok := old["Descriptor"]; ok {
+		t.Errorf("1.41 has Descriptor (added in 1.48)")
+	}
+	cfg := old["Config"].(map[string]any)
+	if cfg["Hostname"] != "" || cfg["Env"] != nil || cfg["Cmd"].([]any)[0] != "sh" {
+		t.Errorf("1.41 Config: %v", cfg)
+	}
+	if _, ok := cfg["Hostname"]; !ok {
+		t.Errorf("1.41 Config lacks the empty legacy members: %v", cfg)
+	}
+
+	v150 := inspectAt(t, "1.50")
+	if _, ok := v150["Parent"]; !ok {
+		t.Errorf("1.50: Parent missing")
+	}
+	if _, ok := v150["VirtualSize"]; ok {
+		t.Errorf("1.50 has VirtualSize (gone in 1.44)")
+	}
+	cfg = v150["Config"].(map[string]any)
+	if _, ok := cfg["WorkingDir"]; !ok {
+		t.Errorf("1.50 Config lacks WorkingDir: %v", cfg)
+	}
+	if _, ok := cfg["Hostname"]; ok {
+		t.Errorf("1.50 Config has Hostname (gone in 1.50)")
+	}
+
+	cur := inspectAt(t, MaxAPIVersion)
+	for _, k := range []string{"Parent", "DockerVersion", "VirtualSize", "Container"} {
+		if _, ok := cur[k]; ok {
+			t.Errorf("%s: has %s", MaxAPIVersion, k)
+		}
+	}
+	if _, ok := cur["Descriptor"]; !ok {
+		t.Errorf("%s: Descriptor missing", MaxAPIVersion)
+	}
+}
+
+func TestImageListCarriesEachVersionsFields(t *testing.T) {
+	list := func(version string) []any {
+		r := httptest.NewRequest("GET", "/images/json", nil)
+		r = r.WithContext(withVersion(r.Context(), version))
+		body, err := imageListJSON(r, []image.Summary{
+			{ID: "sha256:a", RepoTags: []string{"a:latest"}, Size: 10, Containers: 2},
+			{ID: "sha256:b", Size: 20, Containers: 0},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asObject(t, body).([]any)
+	}
+	old := list("1.41")
+	untagged := old[1].(map[string]any)
+	if tags := untagged["RepoTags"].([]any); len(tags) != 1 || tags[0] != "<none>:<none>" {
+		t.Errorf("1.41 untagged RepoTags: %v", tags)
+	}
+	if untagged["VirtualSize"] != float64(20) || untagged["Containers"] != float64(-1) {
+		t.Errorf("1.41: %v", untagged)
+	}
+	cur := list(MaxAPIVersion)
+	tagged, untagged := cur[0].(map[string]any), cur[1].(map[string]any)
+	if tags := untagged["RepoTags"].([]any); len(tags) != 0 {
+		t.Errorf("%s untagged RepoTags: %v", MaxAPIVersion, tags)
+	}
+	if _, ok := tagged["VirtualSize"]; ok || tagged["Containers"] != float64(2) {
+		t.Errorf("%s: %v", MaxAPIVersion, tagged)
+	}
+}
