@@ -75,7 +75,11 @@ func (s *Server) containerInspect(w *respWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	body, err := containerInspectJSON(r, c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) containerTop(w *respWriter, r *http.Request) error {

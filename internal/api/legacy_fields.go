@@ -11,7 +11,10 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
 )
 
 // withDefaults returns v's JSON object with the members of defaults that v
@@ -133,4 +136,52 @@ func imageListJSON(r *http.Request, list []image.Summary) (any, error) {
 		out[i] = obj
 	}
 	return out, nil
+}
+
+// containerInspectJSON is GET /containers/{name}/json's body for the
+// request's version. Before 1.52 NetworkSettings also carried the default
+// bridge's endpoint at its top level (the docker CLI 28 asks for 1.50, and
+// `docker inspect -f '{{.NetworkSettings.IPAddress}}'` reads it from there).
+func containerInspectJSON(r *http.Request, c *container.InspectResponse) (any, error) {
+	if versionAtLeast(r, "1.52") {
+		return c, nil
+	}
+	if !versionAtLeast(r, "1.48") {
+		c.ImageManifestDescriptor = nil
+	}
+	ns := map[string]any{
+		"Bridge": "", "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+		"SecondaryIPAddresses": nil, "SecondaryIPv6Addresses": nil,
+		"EndpointID": "", "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+		"IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+	}
+	if c.NetworkSettings != nil {
+		if ep := c.NetworkSettings.Networks[network.NetworkBridge]; ep != nil {
+			ns["EndpointID"] = ep.EndpointID
+			ns["Gateway"] = ep.Gateway
+			ns["GlobalIPv6Address"] = ep.GlobalIPv6Address
+			ns["GlobalIPv6PrefixLen"] = ep.GlobalIPv6PrefixLen
+			ns["IPAddress"] = ep.IPAddress
+			ns["IPPrefixLen"] = ep.IPPrefixLen
+			ns["IPv6Gateway"] = ep.IPv6Gateway
+			ns["MacAddress"] = ep.MacAddress
+		}
+	}
+	return withDefaults(c, map[string]any{"NetworkSettings": ns, "Config": map[string]any{"OnBuild": nil}})
+}
+
+// eventJSON is one /events record for the request's version. Before 1.52
+// container and image events also carried the pre-1.22 "status", "id" and
+// "from" members, which docker CLIs before 25 and compose still read.
+func eventJSON(r *http.Request, ev events.Message) (any, error) {
+	if versionAtLeast(r, "1.52") {
+		return ev, nil
+	}
+	switch ev.Type {
+	case events.ContainerEventType:
+		return withDefaults(ev, map[string]any{"status": ev.Action, "id": ev.Actor.ID, "from": ev.Actor.Attributes["image"]})
+	case events.ImageEventType:
+		return withDefaults(ev, map[string]any{"status": ev.Action, "id": ev.Actor.ID})
+	}
+	return ev, nil
 }

@@ -3,10 +3,14 @@ package api
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -117,5 +121,85 @@ func TestImageListCarriesEachVersionsFields(t *testing.T) {
 	}
 	if _, ok := tagged["VirtualSize"]; ok || tagged["Containers"] != float64(2) {
 		t.Errorf("%s: %v", MaxAPIVersion, tagged)
+	}
+}
+
+func TestContainerInspectCarriesTheBridgeAtTopLevelBefore152(t *testing.T) {
+	at := func(version string) map[string]any {
+		r := httptest.NewRequest("GET", "/containers/x/json", nil)
+		r = r.WithContext(withVersion(r.Context(), version))
+		c := &container.InspectResponse{
+			ID:     "abc",
+			Config: &container.Config{Hostname: "h"},
+			NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{
+				"bridge": {EndpointID: "ep1", IPAddress: netip.MustParseAddr("172.18.0.2"), IPPrefixLen: 16,
+					Gateway: netip.MustParseAddr("172.18.0.1")},
+			}},
+		}
+		body, err := containerInspectJSON(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asObject(t, body).(map[string]any)
+	}
+	ns := at("1.50")["NetworkSettings"].(map[string]any)
+	if ns["IPAddress"] != "172.18.0.2" || ns["Gateway"] != "172.18.0.1" || ns["IPPrefixLen"] != float64(16) || ns["EndpointID"] != "ep1" {
+		t.Errorf("1.50 NetworkSettings: %v", ns)
+	}
+	if _, ok := ns["SecondaryIPAddresses"]; !ok {
+		t.Errorf("1.50 NetworkSettings lacks the empty legacy members: %v", ns)
+	}
+	if _, ok := ns["Networks"].(map[string]any)["bridge"]; !ok {
+		t.Errorf("1.50 lost Networks: %v", ns)
+	}
+	ns = at(MaxAPIVersion)["NetworkSettings"].(map[string]any)
+	if _, ok := ns["IPAddress"]; ok {
+		t.Errorf("%s NetworkSettings has IPAddress: %v", MaxAPIVersion, ns)
+	}
+}
+
+func TestEventsCarryStatusIDFromBefore152(t *testing.T) {
+	ev := events.Message{Type: events.ContainerEventType, Action: events.ActionStart,
+		Actor: events.Actor{ID: "abc", Attributes: map[string]string{"image": "bb"}}}
+	at := func(version string) map[string]any {
+		r := httptest.NewRequest("GET", "/events", nil)
+		r = r.WithContext(withVersion(r.Context(), version))
+		body, err := eventJSON(r, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asObject(t, body).(map[string]any)
+	}
+	old := at("1.41")
+	if old["status"] != "start" || old["id"] != "abc" || old["from"] != "bb" || old["Action"] != "start" {
+		t.Errorf("1.41 event: %v", old)
+	}
+	if _, ok := at(MaxAPIVersion)["status"]; ok {
+		t.Errorf("%s event has status", MaxAPIVersion)
+	}
+}
+
+func TestEventsContentType(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		accept  []string
+		want    string
+	}{
+		{"1.41", nil, "application/json"},
+		{"1.56", nil, "application/jsonl"},
+		{"1.56", []string{"*/*"}, "application/jsonl"},
+		{"1.41", []string{"application/json-seq"}, "application/json-seq"},
+		// the moby client sends three Accept headers
+		{"1.56", []string{"application/jsonl;q=0.2", "application/x-ndjson;q=0.9", "application/json-seq;q=0.5"}, "application/x-ndjson"},
+		{"1.56", []string{"application/x-ndjson;q=0, application/json-seq"}, "application/json-seq"},
+	} {
+		r := httptest.NewRequest("GET", "/events", nil)
+		r = r.WithContext(withVersion(r.Context(), tc.version))
+		for _, a := range tc.accept {
+			r.Header.Add("Accept", a)
+		}
+		if got := eventsContentType(r); got != tc.want {
+			t.Errorf("%s %q: %s, want %s", tc.version, tc.accept, got, tc.want)
+		}
 	}
 }

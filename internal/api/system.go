@@ -4,11 +4,15 @@ package api
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/berth-dev/berth/internal/errdefs"
+	"github.com/moby/moby/api/types"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -71,7 +75,8 @@ func (s *Server) events(w *respWriter, r *http.Request) error {
 		defer cancel()
 	}
 
-	w.Header().Set("Content-Type", "application/json")
+	contentType := eventsContentType(r)
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
 	enc := json.NewEncoder(w)
@@ -83,7 +88,16 @@ func (s *Server) events(w *respWriter, r *http.Request) error {
 		if skip(ev) {
 			return nil
 		}
-		if err := enc.Encode(ev); err != nil {
+		body, err := eventJSON(r, ev)
+		if err != nil {
+			return err
+		}
+		if contentType == string(types.MediaTypeJSONSequence) {
+			if _, err := w.Write([]byte{0x1e}); err != nil { // RFC 7464's record separator
+				return err
+			}
+		}
+		if err := enc.Encode(body); err != nil {
 			return err
 		}
 		w.Flush()
@@ -119,6 +133,39 @@ func (s *Server) events(w *respWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// eventsContentType picks the stream's media type as dockerd does: one the
+// client's Accept header names explicitly (no wildcards, highest q wins),
+// else JSON Lines from API 1.52 and plain "application/json" before (the
+// body was always one JSON object per line).
+func eventsContentType(r *http.Request) string {
+	offers := []string{string(types.MediaTypeJSONLines), string(types.MediaTypeNDJSON), string(types.MediaTypeJSONSequence)}
+	best, bestQ := "", 0.0
+	for _, offer := range offers {
+		for _, part := range strings.Split(strings.Join(r.Header.Values("Accept"), ","), ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != offer {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(v, 64); err != nil {
+					continue
+				}
+			}
+			if q > bestQ {
+				best, bestQ = offer, q
+			}
+		}
+	}
+	switch {
+	case best != "":
+		return best
+	case versionAtLeast(r, "1.52"):
+		return string(types.MediaTypeJSONLines)
+	}
+	return string(types.MediaTypeJSON)
 }
 
 // legacyDiskUsage adds the fields API < 1.53 returned (1.52 sends both

@@ -115,6 +115,10 @@ func TestEventsOfEverything(t *testing.T) {
 			t.Errorf("no container %q event; got %v", want, actions)
 		}
 	}
+	// API 1.50 (the docker CLI 28) still carries the pre-1.22 members.
+	if got := d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+id, "--filter", "event=start", "--format", "{{.Status}} {{.ID}} {{.From}}"); !strings.HasPrefix(got, "start "+id+" busybox\n") {
+		t.Errorf("legacy status/id/from: %q", got)
+	}
 	if got := d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+fg, "--filter", "event=attach", "--format", "{{.Action}}"); got != "attach\n" {
 		t.Errorf("docker run attaches: %q", got)
 	}

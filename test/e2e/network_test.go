@@ -55,6 +55,15 @@ func TestNetworkDefaultBridge(t *testing.T) {
 	if got := d.must(t, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "bridge"); strings.TrimSpace(got) != d.net.subnet.String() {
 		t.Fatalf("bridge subnet: %q, want %s", got, d.net.subnet)
 	}
+	// The docker CLI 28 speaks API 1.50, where the default bridge's endpoint
+	// is also at the top of NetworkSettings (a much-used template).
+	d.must(t, "run", "-d", "--name", name, bb, "sleep", "60")
+	t.Cleanup(func() { d.docker("rm", "-f", name) })
+	top := d.inspect(t, name, "{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}}")
+	nested := d.inspect(t, name, "{{.NetworkSettings.Networks.bridge.IPAddress}} {{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.Networks.bridge.MacAddress}}")
+	if !strings.HasPrefix(top, prefix) || !strings.Contains(top, " "+gw+" ") || top != nested {
+		t.Fatalf("NetworkSettings at API 1.50: %q, Networks.bridge: %q", top, nested)
+	}
 }
 
 func TestNetworkNameResolution(t *testing.T) {
