@@ -185,7 +185,18 @@ func (s *Server) diskUsage(w *respWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if types := queryAll(r, "type"); len(types) > 0 {
+	types := queryAll(r, "type")
+	if !versionAtLeast(r, "1.42") {
+		types = nil // "type" came with 1.42
+	}
+	for _, t := range types {
+		switch system.DiskUsageObject(t) {
+		case system.ImageObject, system.ContainerObject, system.VolumeObject, system.BuildCacheObject:
+		default:
+			return errdefs.Invalid("unknown object type: %s", t)
+		}
+	}
+	if len(types) > 0 {
 		if !slices.Contains(types, string(system.ImageObject)) {
 			du.ImageUsage = nil
 		}

@@ -49,8 +49,9 @@ func (d *Daemon) Build(ctx context.Context, body io.Reader, opts api.BuildOption
 	if err != nil {
 		return "", err
 	}
+	d.imageEvent(events.ActionCreate, id, id, nil)
 	for _, t := range opts.Tags {
-		d.events.Publish(events.ImageEventType, events.ActionTag, id, map[string]string{"name": t})
+		d.tagEvent(id, t)
 	}
 	return id, nil
 }
@@ -82,7 +83,7 @@ func (d *Daemon) buildPuller(registryConfig, platform string) func(context.Conte
 		if err := d.registry.Pull(ctx, d.images, ref, false, opts); err != nil {
 			return err
 		}
-		d.imageEvent(events.ActionPull, ref.Familiar())
+		d.refEvent(events.ActionPull, ref.Familiar())
 		return nil
 	}
 }

@@ -250,9 +250,8 @@ func mergeImageConfig(cfg *apicontainer.Config, img dockerspec.DockerOCIImageCon
 		hc := *img.Healthcheck
 		cfg.Healthcheck = &apicontainer.HealthConfig{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, StartInterval: hc.StartInterval, Retries: hc.Retries}
 	}
-	if len(cfg.OnBuild) == 0 {
-		cfg.OnBuild = img.OnBuild
-	}
+	// ONBUILD triggers are for builds FROM the image: a container does not
+	// take them (as Docker), so neither does an image committed from it.
 	if len(img.Volumes) > 0 {
 		if cfg.Volumes == nil {
 			cfg.Volumes = map[string]struct{}{}

@@ -42,7 +42,7 @@ func TestMergeImageConfig(t *testing.T) {
 		Entrypoint: []string{"/entry.sh"}, Cmd: []string{"serve", "--port=80"},
 		Volumes: map[string]struct{}{"/data": {}}, WorkingDir: "/srv",
 		Labels:     map[string]string{"maintainer": "img", "shared": "img"},
-		StopSignal: "SIGQUIT", Healthcheck: imgHealth, OnBuild: []string{"RUN true"},
+		StopSignal: "SIGQUIT", Healthcheck: imgHealth, // not the image's ONBUILD: builds take it, containers do not
 	}
 	with := func(f func(c *apicontainer.Config)) apicontainer.Config {
 		c := allFromImage

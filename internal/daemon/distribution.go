@@ -33,7 +33,7 @@ func (d *Daemon) ImagePull(ctx context.Context, fromImage, tag, platform, authHe
 	if all {
 		name = ref.FamiliarName()
 	}
-	d.imageEvent(events.ActionPull, name)
+	d.refEvent(events.ActionPull, name)
 	return nil
 }
 
@@ -49,7 +49,7 @@ func (d *Daemon) ImagePush(ctx context.Context, name, tag, authHeader string, pr
 	if tag != "" {
 		shown += ":" + tag
 	}
-	d.imageEvent(events.ActionPush, shown)
+	d.refEvent(events.ActionPush, shown)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/snapshot"
+	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -269,9 +270,19 @@ func (d *Daemon) ContainerCommit(ctx context.Context, ref string, opts api.Commi
 	pause := opts.Pause && c.State.Running && !c.State.Paused
 	cfg := *c.Config
 	c.Mu.Unlock()
+	// As Docker: the history line is the container's own Cmd (not the
+	// entrypoint, not what --change sets).
+	createdBy := strings.Join(cfg.Cmd, " ")
 	if pause {
+		// Paused for the copy only: the record keeps its state, the events
+		// show the pause as Docker's do.
 		if err := d.runtimeFor(c).Pause(ctx, c.ID); err == nil {
-			defer d.runtimeFor(c).Resume(ctx, c.ID)
+			d.lockedEvent(c, events.ActionPause, nil)
+			defer func() {
+				if d.runtimeFor(c).Resume(ctx, c.ID) == nil {
+					d.lockedEvent(c, events.ActionUnPause, nil)
+				}
+			}()
 		}
 	}
 	if opts.Config != nil {
@@ -298,16 +309,25 @@ func (d *Daemon) ContainerCommit(ctx context.Context, ref string, opts api.Commi
 		pw.CloseWithError(snapshot.DiffTar(pw, filepath.Join(d.containers.Dir(c.ID), "rw/upper"), lowers))
 	}()
 	ref2 := opts.Repo
-	if ref2 != "" && opts.Tag != "" {
-		ref2 += ":" + opts.Tag
+	if ref2 != "" {
+		ref2 = image.JoinRepoTag(opts.Repo, opts.Tag)
 	}
-	img, err := d.images.Commit(ctx, parent, pr, imgCfg, image.CommitOptions{Ref: ref2, Comment: opts.Comment, Author: opts.Author, CreatedBy: c.Path})
+	img, err := d.images.Commit(ctx, parent, pr, imgCfg, image.CommitOptions{Ref: ref2, Comment: opts.Comment, Author: opts.Author, CreatedBy: createdBy})
 	pr.Close()
 	if err != nil {
 		return "", err
 	}
-	d.containerEvent(c, events.ActionCommit, map[string]string{"comment": opts.Comment})
-	return img.ID.String(), nil
+	id := img.ID.String()
+	d.imageEvent(events.ActionCreate, id, id, nil)
+	imageRef := ""
+	if ref2 != "" {
+		d.tagEvent(id, ref2)
+		if named, err := reference.ParseNormalizedNamed(ref2); err == nil {
+			imageRef = reference.FamiliarString(reference.TagNameOnly(named))
+		}
+	}
+	d.lockedEvent(c, events.ActionCommit, map[string]string{"comment": opts.Comment, "imageID": id, "imageRef": imageRef})
+	return id, nil
 }
 
 // mergeCommitConfig overlays the non-empty fields of a commit's --config.

@@ -3,7 +3,10 @@ package daemon
 import (
 	"context"
 	"io"
+	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/api"
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -17,15 +20,46 @@ import (
 
 func (d *Daemon) ImageList(ctx context.Context, opts api.ImageListOptions) ([]apiimage.Summary, error) {
 	f := opts.Filters
-	if err := f.Validate("dangling", "label", "label!", "before", "since", "reference", "until"); err != nil {
+	if err := f.Validate("dangling", "label", "before", "since", "reference", "until"); err != nil {
+		return nil, err // no "label!" here, as in Docker
+	}
+	var dangling *bool
+	for _, v := range f.Get("dangling") {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, errdefs.Invalid("invalid filter 'dangling=%s'", v)
+		}
+		dangling = &b
+	}
+	before, since, err := d.imageTimeBounds(f)
+	if err != nil {
 		return nil, err
+	}
+	for _, pat := range f.Get("reference") {
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, err // "syntax error in pattern", a 500 as in Docker
+		}
 	}
 	out := []apiimage.Summary{}
 	counts := d.imageContainerCounts()
 	for _, img := range d.images.List() {
-		s := d.images.Summary(img)
-		if !imageMatches(img, s, f) {
+		if (!before.IsZero() && !img.Created.Before(before)) || (!since.IsZero() && !img.Created.After(since)) {
 			continue
+		}
+		s := d.images.Summary(img)
+		if dangling != nil && *dangling != (len(s.RepoTags) == 0) {
+			continue
+		}
+		if !f.MatchLabels("label", s.Labels) {
+			continue
+		}
+		if refs := f.Get("reference"); len(refs) > 0 {
+			// As Docker, an image shows only the names that match.
+			s.RepoTags = matchingRefs(refs, s.RepoTags)
+			s.RepoDigests = matchingRefs(refs, s.RepoDigests)
+			if len(s.RepoTags) == 0 && len(s.RepoDigests) == 0 {
+				continue
+			}
 		}
 		s.Containers = int64(counts[img.ID.String()])
 		out = append(out, s)
@@ -33,39 +67,62 @@ func (d *Daemon) ImageList(ctx context.Context, opts api.ImageListOptions) ([]ap
 	return out, nil
 }
 
-func imageMatches(img *image.Image, s apiimage.Summary, f filters.Args) bool {
-	if v := f.Get("dangling"); len(v) > 0 {
-		dangling := len(s.RepoTags) == 0
-		if (v[0] == "true" || v[0] == "1") != dangling {
-			return false
+// imageTimeBounds reads the before/since (image names: their creation
+// times) and until (a time) filters; several values narrow, as in Docker.
+func (d *Daemon) imageTimeBounds(f filters.Args) (before, since time.Time, err error) {
+	for _, name := range f.Get("before") {
+		img, err := d.images.Resolve(name)
+		if err != nil {
+			return before, since, err
+		}
+		if before.IsZero() || img.Created.Before(before) {
+			before = img.Created
 		}
 	}
-	if !f.MatchLabels("label", s.Labels) || (f.Has("label!") && matchesAnyLabel(f.Get("label!"), s.Labels)) {
-		return false
+	for _, v := range f.Get("until") {
+		t, err := parseTimeArg(v)
+		if err != nil {
+			return before, since, err
+		}
+		if before.IsZero() || t.Before(before) {
+			before = t
+		}
 	}
-	if refs := f.Get("reference"); len(refs) > 0 {
-		ok := false
-		for _, pat := range refs {
-			for _, t := range s.RepoTags {
-				if matchReference(pat, t) {
-					ok = true
-				}
+	for _, name := range f.Get("since") {
+		img, err := d.images.Resolve(name)
+		if err != nil {
+			return before, since, err
+		}
+		if img.Created.After(since) {
+			since = img.Created
+		}
+	}
+	return before, since, nil
+}
+
+// matchingRefs keeps the references that one of the patterns matches.
+func matchingRefs(patterns, refs []string) []string {
+	kept := []string{}
+	for _, ref := range refs {
+		for _, pat := range patterns {
+			if matchReference(pat, ref) {
+				kept = append(kept, ref)
+				break
 			}
 		}
-		if !ok {
-			return false
-		}
 	}
-	return true
+	return kept
 }
 
 // matchReference matches "name", "name:tag" and shell patterns like "bb*"
-// against "name:tag". A pattern matches the whole reference or its name
-// without the tag (the tag is after the last ':' that follows the last '/',
-// so a registry port is not taken for one).
+// against "name:tag" or "name@digest". A pattern matches the whole
+// reference or its name alone (the tag is after the last ':' that follows
+// the last '/', so a registry port is not taken for one).
 func matchReference(pattern, ref string) bool {
 	name := ref
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+	if i := strings.Index(ref, "@"); i >= 0 {
+		name = ref[:i]
+	} else if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		name = ref[:i]
 	}
 	return globMatch(pattern, ref) || globMatch(pattern, name)
@@ -100,20 +157,21 @@ func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	ref := repo
-	if tag != "" {
-		ref += ":" + tag
-	}
+	ref := image.JoinRepoTag(repo, tag)
 	if err := d.images.Tag(img.ID, ref); err != nil {
 		return err
 	}
-	// Docker names the new tag in its familiar form ("bb:v2", not
-	// "docker.io/library/bb:v2").
+	d.tagEvent(img.ID.String(), ref)
+	return nil
+}
+
+// tagEvent publishes the "tag" event of ref, named in its familiar form
+// ("bb:v2", not "docker.io/library/bb:v2") as Docker names it.
+func (d *Daemon) tagEvent(id, ref string) {
 	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
 		ref = reference.FamiliarString(named)
 	}
-	d.imageEvent(events.ActionTag, ref)
-	return nil
+	d.imageEvent(events.ActionTag, id, ref, nil)
 }
 
 // imageUsers snapshots which container uses each image (a running one
@@ -142,30 +200,60 @@ func (d *Daemon) imageUsers() image.InUseFunc {
 }
 
 func (d *Daemon) ImageDelete(ctx context.Context, name string, force, noPrune bool) ([]apiimage.DeleteResponse, error) {
-	id := name
-	if img, err := d.images.Resolve(name); err == nil {
-		id = img.ID.String()
+	img, err := d.images.Resolve(name)
+	if err != nil {
+		return nil, err
 	}
+	id, labels := img.ID.String(), img.Config.Config.Labels // gone once deleted
 	resp, err := d.images.Delete(ctx, name, force, noPrune, d.imageUsers())
 	for _, r := range resp {
-		if r.Untagged != "" {
-			d.events.Publish(events.ImageEventType, events.ActionUnTag, id, map[string]string{"name": r.Untagged})
-		}
-		if r.Deleted != "" {
-			d.events.Publish(events.ImageEventType, events.ActionDelete, r.Deleted, map[string]string{"name": r.Deleted})
+		switch {
+		case r.Untagged != "":
+			d.imageEvent(events.ActionUnTag, id, id, labels)
+		case r.Deleted == id: // the other Deleted lines are its layers: no events
+			d.imageEvent(events.ActionDelete, id, id, labels)
 		}
 	}
 	return resp, err
 }
 
-// imageEvent publishes an image event whose actor is the image's ID, as
-// Docker's are, with the name the user gave as an attribute.
-func (d *Daemon) imageEvent(action events.Action, name string) {
-	id := name
-	if img, err := d.images.Resolve(name); err == nil {
-		id = img.ID.String()
+// imageEvent publishes an image event as Docker does: the actor is the
+// image's ID, its attributes the image's labels (from the store unless
+// given) and "name", which is the image ID again for every action but tag.
+func (d *Daemon) imageEvent(action events.Action, id, name string, labels map[string]string) {
+	if labels == nil {
+		if img, err := d.images.Resolve(id); err == nil {
+			labels = img.Config.Config.Labels
+		}
 	}
-	d.events.Publish(events.ImageEventType, action, id, map[string]string{"name": name})
+	attrs := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		attrs[k] = v
+	}
+	attrs["name"] = name
+	d.events.Publish(events.ImageEventType, action, id, attrs)
+}
+
+// refEvent publishes a pull or push event: Docker's actor there is the
+// reference itself ("bb:latest", or "bb" for pull -a), named by its
+// repository.
+func (d *Daemon) refEvent(action events.Action, ref string) {
+	name := ref
+	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+		name = reference.FamiliarName(named)
+	}
+	var labels map[string]string
+	if img, err := d.images.Resolve(ref); err == nil {
+		labels = img.Config.Config.Labels
+	}
+	d.imageEvent(action, ref, name, labels)
+}
+
+// imageEventFor publishes an event of the image name resolves to.
+func (d *Daemon) imageEventFor(action events.Action, name string) {
+	if img, err := d.images.Resolve(name); err == nil {
+		d.imageEvent(action, img.ID.String(), img.ID.String(), img.Config.Config.Labels)
+	}
 }
 
 func (d *Daemon) ImagesPrune(ctx context.Context, f filters.Args) (*apiimage.PruneReport, error) {
@@ -185,8 +273,8 @@ func (d *Daemon) ImagesPrune(ctx context.Context, f filters.Args) (*apiimage.Pru
 
 func (d *Daemon) ImageImport(ctx context.Context, src io.Reader, repo, tag, message string, changes []string, platform string) (string, error) {
 	ref := repo
-	if repo != "" && tag != "" {
-		ref += ":" + tag
+	if repo != "" {
+		ref = image.JoinRepoTag(repo, tag)
 	}
 	if platform != "" && !strings.HasPrefix(platform, "linux") {
 		return "", errdefs.Invalid("operating system is not supported: %s", platform)
@@ -195,25 +283,37 @@ func (d *Daemon) ImageImport(ctx context.Context, src io.Reader, repo, tag, mess
 	if err != nil {
 		return "", err
 	}
-	d.events.Publish(events.ImageEventType, events.ActionImport, img.ID.String(), map[string]string{"name": ref})
-	return img.ID.String(), nil
+	id := img.ID.String()
+	if ref != "" {
+		d.tagEvent(id, ref)
+	}
+	d.imageEvent(events.ActionImport, id, id, nil)
+	return id, nil
 }
 
 func (d *Daemon) ImagesSave(ctx context.Context, names []string, w io.Writer) error {
 	if err := d.images.Save(ctx, w, names); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
 	for _, n := range names {
-		d.imageEvent(events.ActionSave, n)
+		if img, err := d.images.Resolve(n); err == nil && !seen[img.ID.String()] {
+			seen[img.ID.String()] = true
+			d.imageEventFor(events.ActionSave, img.ID.String())
+		}
 	}
 	return nil
 }
 
 func (d *Daemon) ImagesLoad(ctx context.Context, r io.Reader, progress func(string)) error {
+	seen := map[string]bool{}
 	return d.images.Load(ctx, r, func(line string) {
 		// "Loaded image: bb:latest" or "Loaded image ID: sha256:..."
 		if _, name, ok := strings.Cut(line, ": "); ok {
-			d.imageEvent(events.ActionLoad, name)
+			if img, err := d.images.Resolve(name); err == nil && !seen[img.ID.String()] {
+				seen[img.ID.String()] = true
+				d.imageEventFor(events.ActionLoad, img.ID.String())
+			}
 		}
 		progress(line)
 	})

@@ -19,6 +19,7 @@ import (
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/storage"
+	digest "github.com/opencontainers/go-digest"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -196,6 +197,19 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 	return out, nil
 }
 
+// listedImage is the IMAGE column of c's row: the name it was created
+// from while that name still means its image, else the image's ID (as
+// Docker, after an rmi -f or a tag moved to another image).
+func (d *Daemon) listedImage(c *container.Container) string {
+	if c.ImageID == "" || c.Config.Image == c.ImageID {
+		return c.Config.Image
+	}
+	if id, err := digest.Parse(c.ImageID); err == nil && !d.images.ResolvesTo(c.Config.Image, id) {
+		return c.ImageID
+	}
+	return c.Config.Image
+}
+
 // summary builds c's row if it passes the filters. c.Mu is held.
 func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, f filters.Args, all bool, before, since time.Time, ancestors []string) (apicontainer.Summary, bool) {
 	status := c.Status()
@@ -226,7 +240,7 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		labels = map[string]string{}
 	}
 	s := apicontainer.Summary{
-		ID: c.ID, Names: []string{c.Name}, Image: c.Config.Image, ImageID: c.ImageID,
+		ID: c.ID, Names: []string{c.Name}, Image: d.listedImage(c), ImageID: c.ImageID,
 		Command: cmd, Created: c.Created.Unix(), Ports: d.portSummaries(c),
 		Labels: labels, State: status, Status: statusString(c),
 		NetworkSettings: &apicontainer.NetworkSettingsSummary{Networks: d.networkSettings(c).Networks},

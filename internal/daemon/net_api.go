@@ -57,7 +57,7 @@ func (d *Daemon) NetworkList(ctx context.Context, f filters.Args) ([]apinetwork.
 			typ = "builtin"
 		}
 		switch {
-		case f.Has("name") && !anySubstring(f.Get("name"), n.Name),
+		case f.Has("name") && !anyRegexp(f.Get("name"), n.Name), // unanchored, as Docker's filters.Match
 			f.Has("id") && !anyPrefix(f.Get("id"), n.ID),
 			f.Has("driver") && !f.MatchAny("driver", n.Driver),
 			f.Has("type") && !f.MatchAny("type", typ),

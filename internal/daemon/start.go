@@ -439,3 +439,10 @@ func (d *Daemon) containerEvent(c *container.Container, action events.Action, ex
 	}
 	d.events.Publish(events.ContainerEventType, action, c.ID, attrs)
 }
+
+// lockedEvent is containerEvent for a caller that does not hold c.Mu.
+func (d *Daemon) lockedEvent(c *container.Container, action events.Action, extra map[string]string) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	d.containerEvent(c, action, extra)
+}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/filters"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
@@ -87,6 +89,8 @@ func (d *Daemon) Info(ctx context.Context) (*system.Info, error) {
 	info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	info.Plugins.Log = []string{"json-file", "none"}
 	info.Plugins.Network = []string{"bridge", "host", "null"}
+	info.Plugins.Volume = []string{"local"}
+	info.RegistryConfig = d.registryConfig()
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
 		info.MemTotal = int64(si.Totalram) * int64(si.Unit)
@@ -198,4 +202,25 @@ func runtimeVersion(binary string) (version, commit string) {
 		}
 	}
 	return version, commit
+}
+
+// registryConfig is /info's view of the registry client's settings, in
+// dockerd's shape: loopback is always insecure; --insecure-registry CIDRs
+// join it and host names get an index entry of their own.
+func (d *Daemon) registryConfig() *registry.ServiceConfig {
+	rc := &registry.ServiceConfig{
+		InsecureRegistryCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+		IndexConfigs: map[string]*registry.IndexInfo{
+			"docker.io": {Name: "docker.io", Mirrors: []string{}, Secure: true, Official: true},
+		},
+		Mirrors: []string{},
+	}
+	for _, entry := range d.cfg.Registry.InsecureRegistries {
+		if p, err := netip.ParsePrefix(entry); err == nil {
+			rc.InsecureRegistryCIDRs = append(rc.InsecureRegistryCIDRs, p.Masked())
+			continue
+		}
+		rc.IndexConfigs[entry] = &registry.IndexInfo{Name: entry, Mirrors: []string{}}
+	}
+	return rc
 }

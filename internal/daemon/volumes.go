@@ -50,7 +50,7 @@ func (d *Daemon) VolumeInspect(ctx context.Context, name string) (*apivolume.Vol
 }
 
 // VolumeList is GET /volumes with Docker's filters: dangling, driver,
-// label (and label!), name (a substring).
+// label (and label!), name (a regular expression).
 func (d *Daemon) VolumeList(ctx context.Context, f filters.Args) (*apivolume.ListResponse, error) {
 	if err := f.Validate("dangling", "driver", "label", "label!", "name"); err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func (d *Daemon) VolumeList(ctx context.Context, f filters.Args) (*apivolume.Lis
 		if !f.MatchAny("driver", v.Driver) || !f.MatchLabels("label", v.Labels) || !notLabels(f.Get("label!"), v.Labels) {
 			continue
 		}
-		if names := f.Get("name"); len(names) > 0 && !anySubstring(names, v.Name) {
+		if names := f.Get("name"); len(names) > 0 && !anyRegexp(names, v.Name) { // unanchored, as Docker's filters.Match
 			continue
 		}
 		resp.Volumes = append(resp.Volumes, *d.apiVolume(v, nil))
@@ -228,15 +228,6 @@ func notLabels(fs []string, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func anySubstring(subs []string, s string) bool {
-	for _, x := range subs {
-		if strings.Contains(s, x) {
-			return true
-		}
-	}
-	return false
 }
 
 func containsString(list []string, s string) bool {

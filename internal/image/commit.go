@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/berth-dev/berth/internal/errdefs"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -19,9 +18,9 @@ type CommitOptions struct {
 func (s *Store) Commit(ctx context.Context, parent *Image, layer io.Reader, cfg dockerspec.DockerOCIImageConfig, opts CommitOptions) (*Image, error) {
 	var refs []string
 	if opts.Ref != "" {
-		norm, err := normalize(opts.Ref)
+		norm, err := newTagRef(opts.Ref)
 		if err != nil {
-			return nil, errdefs.Invalid("%s", err.Error())
+			return nil, err
 		}
 		refs = append(refs, norm)
 	}

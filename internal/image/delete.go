@@ -55,7 +55,7 @@ func (s *Store) Delete(ctx context.Context, refOrID string, force, noPrune bool,
 	defer s.mu.Unlock()
 	img := s.resolveLocked(refOrID)
 	if img == nil {
-		return nil, errdefs.NotFound("No such image: %s", refOrID)
+		return nil, noSuchImage(refOrID)
 	}
 	var records []image.DeleteResponse
 	ctr, running := inUse(img.ID)

@@ -28,9 +28,9 @@ type ImportOptions struct {
 func (s *Store) Import(ctx context.Context, r io.Reader, opts ImportOptions) (*Image, error) {
 	var refs []string
 	if opts.Ref != "" {
-		norm, err := normalize(opts.Ref)
+		norm, err := newTagRef(opts.Ref)
 		if err != nil {
-			return nil, errdefs.Invalid("%s", err.Error())
+			return nil, err
 		}
 		refs = append(refs, norm)
 	}

@@ -42,16 +42,40 @@ func displayRef(s string) string {
 	return familiar(norm)
 }
 
-// Tag points ref at image id.
-func (s *Store) Tag(id digest.Digest, ref string) error {
+// JoinRepoTag is the reference the API's repo and tag parameters name
+// (tag, commit, import): a tag replaces one repo already has ("bb:a" + "b"
+// is "bb:b"), as dockerd reads them.
+func JoinRepoTag(repo, tag string) string {
+	if tag == "" {
+		return repo
+	}
+	if named, err := reference.ParseNormalizedNamed(repo); err == nil {
+		return reference.FamiliarName(named) + ":" + tag
+	}
+	return repo + ":" + tag // not valid either way: the parse that follows says why
+}
+
+// newTagRef checks ref as the name of a new tag and normalizes it.
+func newTagRef(ref string) (string, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
-		return errdefs.Invalid("%s", err.Error())
+		return "", errdefs.Invalid("%s", err.Error())
 	}
 	if _, ok := named.(reference.Digested); ok {
-		return errdefs.Invalid("refusing to create a tag with a digest reference")
+		return "", errdefs.Invalid("refusing to create a tag with a digest reference")
 	}
-	norm := reference.TagNameOnly(named).String()
+	if reference.FamiliarName(named) == string(digest.Canonical) {
+		return "", errdefs.Invalid("refusing to create an ambiguous tag using digest algorithm as name")
+	}
+	return reference.TagNameOnly(named).String(), nil
+}
+
+// Tag points ref at image id.
+func (s *Store) Tag(id digest.Digest, ref string) error {
+	norm, err := newTagRef(ref)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	img, ok := s.images[id]

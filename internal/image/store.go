@@ -14,6 +14,7 @@ import (
 	"github.com/berth-dev/berth/internal/atomicfile"
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/snapshot"
+	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -202,9 +203,28 @@ func (s *Store) Resolve(refOrID string) (*Image, error) {
 	defer s.mu.RUnlock()
 	img := s.resolveLocked(refOrID)
 	if img == nil {
-		return nil, errdefs.NotFound("No such image: %s", displayRef(refOrID))
+		return nil, noSuchImage(refOrID)
 	}
 	return clone(img), nil
+}
+
+// noSuchImage is Docker's answer for a name no image has: 400 when it is no
+// valid reference at all ("Db-X": "invalid reference format: repository name
+// must be lowercase"), else 404 with the name in its familiar form.
+func noSuchImage(refOrID string) error {
+	if _, err := reference.ParseAnyReference(refOrID); err != nil {
+		return errdefs.Invalid("%s", err.Error())
+	}
+	return errdefs.NotFound("No such image: %s", displayRef(refOrID))
+}
+
+// ResolvesTo reports whether refOrID names image id now (a cheap Resolve
+// for listings: nothing is copied).
+func (s *Store) ResolvesTo(refOrID string, id digest.Digest) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	img := s.resolveLocked(refOrID)
+	return img != nil && img.ID == id
 }
 
 func (s *Store) resolveLocked(refOrID string) *Image {

@@ -130,12 +130,23 @@ func TestEventsOfEverything(t *testing.T) {
 		t.Errorf("live events until a future time: %q", got)
 	}
 
+	// As Docker: the actor is the image ID; "name" is the new tag for a tag
+	// event and the ID again for the others (so image=NAME finds tags only).
 	imgEvents := d.must(t, "events", "--since", since, "--until", until, "--filter", "type=image",
-		"--filter", "image="+img, "--format", "{{.Type}} {{.Action}}")
-	for _, want := range []string{"image tag", "image save", "image untag", "image load"} {
-		if !strings.Contains(imgEvents, want) {
+		"--filter", "image="+imgID, "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+	for _, want := range []string{"create " + imgID, "tag " + img + ":latest", "tag " + img + ":v2", "save " + imgID, "untag " + imgID, "load " + imgID} {
+		if !strings.Contains(imgEvents, want+"\n") {
 			t.Errorf("no %q event in:\n%s", want, imgEvents)
 		}
+	}
+	if got := d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+id, "--filter", "event=commit",
+		"--format", `{{index .Actor.Attributes "imageID"}} {{index .Actor.Attributes "imageRef"}}`); got != imgID+" "+img+":latest\n" {
+		t.Errorf("commit event: %q", got)
+	}
+	importEvents := d.must(t, "events", "--since", since, "--until", until, "--filter", "type=image", "--filter", "event=tag",
+		"--filter", "event=import", "--format", "{{.Action}} {{.Actor.Attributes.name}}")
+	if !strings.Contains(importEvents, "tag "+img+":imported\nimport sha256:") {
+		t.Errorf("import: a tag event, then import: %q", importEvents)
 	}
 	// As Docker, a delete event names the image by its ID only.
 	if got := d.must(t, "events", "--since", since, "--until", until, "--filter", "image="+imgID, "--filter", "event=delete", "--format", "{{.Action}} {{.Actor.ID}}"); got != "delete "+imgID+"\n" {

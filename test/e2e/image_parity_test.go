@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Differences from dockerd found by running the same docker CLI commands
+// against both; each check is what Docker 28 answers.
+
+// mustFail runs docker, wants a non-zero exit and stderr containing want.
+func (d *daemon) mustFail(t *testing.T, want string, args ...string) {
+	t.Helper()
+	r := d.dk(args...)
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Errorf("docker %s: want a failure with %q, got %s", strings.Join(args, " "), want, r)
+	}
+}
+
+func TestImageListFiltersAsDocker(t *testing.T) {
+	d := startDaemon(t)
+	id := map[string]string{}
+	for _, n := range []string{"i1", "i2", "i3"} {
+		id[n] = strings.TrimSpace(d.must(t, "import", baseTar, n))[len("sha256:"):][:12]
+	}
+	if got := d.must(t, "images", "-q", "--filter", "before=i2"); got != id["i1"]+"\n" {
+		t.Errorf("before=i2: %q, want i1 %s", got, id["i1"])
+	}
+	if got := d.must(t, "images", "-q", "--filter", "since=i2"); got != id["i3"]+"\n" {
+		t.Errorf("since=i2: %q, want i3 %s", got, id["i3"])
+	}
+	d.mustFail(t, "No such image: nope:latest", "images", "--filter", "before=nope")
+	d.mustFail(t, "invalid filter 'dangling=foo'", "images", "--filter", "dangling=foo")
+
+	// A reference filter shows only the names that match.
+	d.must(t, "tag", "i3", "m:1")
+	d.must(t, "tag", "i3", "m:2")
+	if got := d.must(t, "images", "--format", "{{.Repository}}:{{.Tag}}", "m"); got != "m:1\nm:2\n" {
+		t.Errorf("images m: %q", got)
+	}
+	if got := d.must(t, "images", "-q", "i3"); got != id["i3"]+"\n" {
+		t.Errorf("images -q i3: %q", got)
+	}
+
+	// A container whose image name moved on is listed by the image's ID.
+	d.must(t, "create", "--name", "c-m1", "m:1", "true")
+	d.must(t, "tag", "i1", "m:1")
+	if got := strings.TrimSpace(d.must(t, "ps", "-a", "--filter", "name=c-m1", "--format", "{{.Image}}")); got != id["i3"] {
+		t.Errorf("ps IMAGE after m:1 moved: %q, want %s", got, id["i3"])
+	}
+	d.must(t, "rm", "c-m1")
+}
+
+func TestImageNamesAndChangesAsDocker(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	img := name + ":base"
+	d.must(t, "import", "-c", "ONBUILD RUN echo built-on", "-c", "HEALTHCHECK --interval=7s CMD true", baseTar, img)
+	t.Cleanup(func() { d.docker("rmi", "-f", img, name+":committed", name+":bar") })
+	if got := d.inspect(t, img, "{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}"); got != `["CMD-SHELL","true"] 7s` {
+		t.Errorf("HEALTHCHECK change: %s", got)
+	}
+	d.mustFail(t, "bogus is not a valid change command", "import", "-c", "BOGUS x", baseTar, name+":bad")
+	d.mustFail(t, "refusing to create an ambiguous tag using digest algorithm as name", "tag", img, "sha256:x")
+	d.mustFail(t, "must be lowercase", "image", "inspect", "Up-"+name)
+	d.mustFail(t, "No such image: "+name+"-nope:latest", "rmi", name+"-nope")
+
+	// A container takes no ONBUILD; commit records the container's Cmd.
+	ctr := name + "-c"
+	d.must(t, "run", "--name", ctr, "--network", "none", img, "sh", "-c", "echo hi > /f")
+	t.Cleanup(func() { d.docker("rm", "-f", ctr) })
+	if got := d.inspect(t, ctr, "{{json .Config.OnBuild}}"); got != "null" && got != "[]" {
+		t.Errorf("container OnBuild: %s", got)
+	}
+	d.must(t, "commit", ctr, name+":committed")
+	if got := strings.Split(d.must(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", name+":committed"), "\n")[0]; got != "sh -c echo hi > /f" {
+		t.Errorf("commit history: %q", got)
+	}
+	if got := d.inspect(t, name+":committed", "{{json .Config.OnBuild}}"); got != "null" && got != "[]" {
+		t.Errorf("committed OnBuild: %s", got)
+	}
+
+	// repo=NAME:TAG with tag=OTHER tags NAME:OTHER, as dockerd reads it.
+	if code, body, _ := apiCall(t, d, "POST", "/images/"+img+"/tag?repo="+name+":foo&tag=bar", "", nil); code != 201 {
+		t.Errorf("tag repo:tag + tag: %d %s", code, body)
+	}
+	d.must(t, "image", "inspect", name+":bar")
+}
+
+func TestVolumeAndSystemAsDocker(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	for _, v := range []string{"-v1", "-v2", "-v10"} {
+		d.must(t, "volume", "create", name+v)
+	}
+	t.Cleanup(func() { d.docker("volume", "rm", name+"-v1", name+"-v2", name+"-v10") })
+	// The name filter is an (unanchored) regular expression.
+	if got := d.must(t, "volume", "ls", "-q", "--filter", "name=^"+name+"-v[12]$"); got != name+"-v1\n"+name+"-v2\n" {
+		t.Errorf("volume ls name regexp: %q", got)
+	}
+	if code, body, _ := apiCall(t, d, "GET", "/v1.45/system/df?type=bogus", "", nil); code != 400 || !strings.Contains(body, "unknown object type: bogus") {
+		t.Errorf("system df type=bogus: %d %s", code, body)
+	}
+	if got := d.must(t, "info", "--format", "{{json .Plugins.Volume}} {{json .RegistryConfig.InsecureRegistryCIDRs}}"); !regexp.MustCompile(`^\["local"\] \[.*"127\.0\.0\.0/8"`).MatchString(got) {
+		t.Errorf("info: %q", got)
+	}
+}
