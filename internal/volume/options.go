@@ -67,7 +67,7 @@ func parseOptions(m map[string]string) (options, error) {
 				o.owner.gid = n
 			}
 		default:
-			return o, fmt.Errorf("invalid option key: %q", k)
+			return o, fmt.Errorf("invalid option: %q", k)
 		}
 	}
 	if o.o != "" && o.fsType == "" && o.device == "" {

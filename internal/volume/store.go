@@ -111,11 +111,11 @@ func (s *Store) Create(name, driver string, opts, labels map[string]string) (v *
 	if driver == "" {
 		driver = DriverName
 	}
-	if driver != DriverName {
-		return nil, false, errdefs.NotFound("error looking up volume plugin %s: plugin %q not found", driver, driver)
-	}
 	if name == "" {
 		name = NewAnonymousName()
+	}
+	if driver != DriverName {
+		return nil, false, errdefs.NotFound("create %s: error looking up volume plugin %s: plugin %q not found", name, driver, driver)
 	}
 	if err := ValidateName(name); err != nil {
 		return nil, false, err

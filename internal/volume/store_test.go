@@ -73,7 +73,7 @@ func TestCreateRefusesBadNamesDriversAndOptions(t *testing.T) {
 	}{
 		{"a/b", "", nil, `includes invalid characters for a local volume name`},
 		{"xy", "nfs", nil, `plugin "nfs" not found`},
-		{"xy", "", map[string]string{"bogus": "1"}, `create xy: invalid option key: "bogus"`},
+		{"xy", "", map[string]string{"bogus": "1"}, `create xy: invalid option: "bogus"`},
 		{"xy", "", map[string]string{"uid": "-3"}, `invalid uid option`},
 		{"xy", "", map[string]string{"o": "size=1m"}, `missing required option: "type"`},
 		{"xy", "", map[string]string{"type": "tmpfs"}, `missing required option: "device"`},

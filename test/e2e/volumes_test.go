@@ -273,7 +273,7 @@ func TestVolumeOwnerOptionAndDriverOptions(t *testing.T) {
 		t.Fatalf("bind volume still mounted after its container exited")
 	}
 
-	if r := d.dk("volume", "create", "--opt", "bogus=1", uniqueName(t)); r.Code == 0 || !strings.Contains(r.Stderr, `invalid option key: "bogus"`) {
+	if r := d.dk("volume", "create", "--opt", "bogus=1", uniqueName(t)); r.Code == 0 || !strings.Contains(r.Stderr, `invalid option: "bogus"`) {
 		t.Fatalf("unknown driver option: %s", r)
 	}
 	if r := d.dk("volume", "create", "-d", "nfs-plugin", uniqueName(t)); r.Code == 0 || !strings.Contains(r.Stderr, `plugin "nfs-plugin" not found`) {
