@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -262,6 +263,25 @@ func TestDecompressStream(t *testing.T) {
 		rc.Close()
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("%s: %v, %d bytes", name, err, len(got))
+		}
+	}
+}
+
+// "NAME/" names a directory: a file there is ENOTDIR, a directory or a
+// symlink to one (resolved inside the root) is fine.
+func TestStatTrailingSlashWantsADirectory(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root"), 0o644)
+	os.Symlink("/etc", filepath.Join(root, "etclink"))
+	os.Symlink("/etc/passwd", filepath.Join(root, "filelink"))
+	for p, wantErr := range map[string]bool{
+		"/etc/passwd/": true, "/filelink/": true, "/etc/passwd": false,
+		"/etc/": false, "/etclink/": false, "/": false,
+	} {
+		_, err := Stat(root, p)
+		if gotErr := err != nil; gotErr != wantErr || (wantErr && !errors.Is(err, unix.ENOTDIR)) {
+			t.Errorf("Stat(%q): %v", p, err)
 		}
 	}
 }

@@ -43,6 +43,11 @@ func Stat(root, p string) (*container.PathStat, error) {
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		ps.LinkTarget = resolveInRoot(rootfd, root, rel)
 	}
+	// "FILE/" names a directory, as lstat(2) reads it: a file there is
+	// ENOTDIR (else `docker cp x C:/etc/passwd/` would overwrite the file).
+	if strings.HasSuffix(p, "/") && rel != "." && !isDirIn(rootfd, rel, st) {
+		return nil, &os.PathError{Op: "lstat", Path: p, Err: unix.ENOTDIR}
+	}
 	return ps, nil
 }
 
@@ -95,4 +100,21 @@ func FileMode(m uint32) os.FileMode {
 		fm |= os.ModeSticky
 	}
 	return fm
+}
+
+// isDirIn reports whether rel (with lstat result st) is a directory or a
+// symlink that resolves, inside the root, to one.
+func isDirIn(rootfd int, rel string, st unix.Stat_t) bool {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return true
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return false
+	}
+	fd, err := openInRoot(rootfd, rel, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
