@@ -115,7 +115,7 @@ func (d *Daemon) forgetExecs(c *container.Container) {
 
 // ExecStart runs the exec through the runtime's `exec`, streaming its stdio
 // over the hijacked connection (or detached).
-func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hijack api.Hijack) error {
+func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hijack api.Hijack) (err error) {
 	s, err := d.getExec(execID)
 	if err != nil {
 		return err
@@ -128,6 +128,18 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 	s.started = true
 	s.running = true
 	s.mu.Unlock()
+	// As dockerd: an exec that fails to start is over, with code 126 (not
+	// "running" for ever).
+	defer func() {
+		if err != nil {
+			s.mu.Lock()
+			over := s.exitCode != nil
+			s.mu.Unlock()
+			if !over {
+				s.finish(126)
+			}
+		}
+	}()
 	c, err := d.containers.Get(s.containerID)
 	if err != nil {
 		return err
@@ -142,10 +154,6 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 	if err != nil {
 		return err
 	}
-	proc, err := runtime.ExecProcessSpec(spec, spec.Root.Path, &s.req, c.HostConfig.GroupAdd...)
-	if err != nil {
-		return err
-	}
 	tty := s.req.Tty
 	var conn io.ReadWriteCloser
 	if !detach {
@@ -153,6 +161,18 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 			return err
 		}
 		defer conn.Close()
+	}
+	proc, err := runtime.ExecProcessSpec(spec, spec.Root.Path, &s.req, c.HostConfig.GroupAdd...)
+	if err != nil {
+		// An unknown user and the like: said on the stream once attached,
+		// as dockerd does, and the exec ends with 126.
+		s.finish(126)
+		d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": "126"})
+		if conn == nil {
+			return err
+		}
+		writeExecError(conn, tty, err.Error())
+		return nil
 	}
 	d.containerEvent(c, events.Action("exec_start: "+strings.Join(s.req.Cmd, " ")), map[string]string{"execID": s.id})
 
@@ -342,15 +362,21 @@ func (d *Daemon) execFailed(s *execSession, c *container.Container, conn io.Writ
 	s.finish(code)
 	d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": itoa(code)})
 	msg := "OCI runtime exec failed: " + err.Error() + ": unknown"
-	switch {
-	case conn == nil:
+	if conn == nil {
 		return errdefs.Invalid("%s", msg)
-	case tty:
-		conn.Write([]byte(msg + "\r\n"))
-	default:
-		stdframe.NewWriter(conn, stdframe.Stdout).Write([]byte(msg + "\r\n"))
 	}
+	writeExecError(conn, tty, msg)
 	return nil
+}
+
+// writeExecError tells an attached exec client why its command did not
+// start: raw on a TTY, else in a stdout frame.
+func writeExecError(conn io.Writer, tty bool, msg string) {
+	if tty {
+		conn.Write([]byte(msg + "\r\n"))
+		return
+	}
+	stdframe.NewWriter(conn, stdframe.Stdout).Write([]byte(msg + "\r\n"))
 }
 
 func (d *Daemon) ExecResize(ctx context.Context, execID string, height, width uint) error {

@@ -52,6 +52,23 @@ func TestExec(t *testing.T) {
 		!strings.Contains(r.Stdout, `exec: "no-such-binary": executable file not found in $PATH`) {
 		t.Fatalf("exec of a missing command: %s; want exit 127 and Docker's message on stdout", r)
 	}
+	// An unknown user: dockerd's message on the stream, exit 126; a
+	// detached start that fails leaves the exec over (126), not running.
+	r = d.dk("exec", "-u", "nosuch", name, "true")
+	if r.Code != 126 || !strings.Contains(r.Stdout, "unable to find user nosuch: no matching entries in passwd file") {
+		t.Fatalf("exec -u nosuch: %s; want exit 126 and the message on the stream", r)
+	}
+	code, body, _ := apiCall(t, d, "POST", "/containers/"+name+"/exec", "application/json", []byte(`{"Cmd":["true"],"User":"nosuch"}`))
+	if code != 201 {
+		t.Fatalf("exec create: %d %s", code, body)
+	}
+	execID := strings.Split(body, `"`)[3]
+	if code, body, _ = apiCall(t, d, "POST", "/exec/"+execID+"/start", "application/json", []byte(`{"Detach":true}`)); code < 400 {
+		t.Fatalf("detached start with an unknown user: %d %s", code, body)
+	}
+	if _, body, _ = apiCall(t, d, "GET", "/exec/"+execID+"/json", "", nil); !strings.Contains(body, `"Running":false`) || !strings.Contains(body, `"ExitCode":126`) {
+		t.Fatalf("failed exec inspect: %s", body)
+	}
 	// Exec processes share the container's PID namespace.
 	if out := d.must(t, "exec", name, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"); out != "sleep 300 " {
 		t.Fatalf("PID 1 seen from exec = %q, want the container's sleep", out)
