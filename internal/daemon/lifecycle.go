@@ -411,7 +411,14 @@ func (d *Daemon) notifyWaiters(c *container.Container, removed bool) {
 	var keep []*waiter
 	for _, w := range d.waiters[c.ID] {
 		if removed || w.cond != apicontainer.WaitConditionRemoved {
-			w.ch <- waitResponse(c)
+			r := waitResponse(c)
+			if removed {
+				// As dockerd: removal ends the container's error with it
+				// (else `docker run --rm` of a command that cannot start
+				// prints "Error waiting for container" after the error).
+				r.Error = nil
+			}
+			w.ch <- r
 			continue
 		}
 		keep = append(keep, w)

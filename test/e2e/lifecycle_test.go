@@ -157,6 +157,10 @@ func TestExitCodes(t *testing.T) {
 			if r.Code != c.want {
 				t.Fatalf("docker %s: exit %d, want %d\n%s", strings.Join(c.args, " "), r.Code, c.want, r)
 			}
+			// One error, as with dockerd: the removal's wait carries none.
+			if strings.Contains(r.Stderr, "Error waiting for container") {
+				t.Fatalf("docker %s: a second error from the wait:\n%s", strings.Join(c.args, " "), r)
+			}
 		})
 	}
 }
