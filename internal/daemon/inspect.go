@@ -231,9 +231,13 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		f.Has("health") && !f.MatchAny("health", string(healthStatus(c))):
 		return apicontainer.Summary{}, false
 	}
+	// dockerd quotes an argument holding a space: "sh -c 'exit 2'".
 	cmd := c.Path
-	if len(c.Args) > 0 {
-		cmd += " " + strings.Join(c.Args, " ")
+	for _, a := range c.Args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'"
+		}
+		cmd += " " + a
 	}
 	labels := c.Config.Labels
 	if labels == nil {

@@ -73,6 +73,9 @@ func TestImageNamesAndChangesAsDocker(t *testing.T) {
 	if got := d.inspect(t, ctr, "{{json .Config.OnBuild}}"); got != "null" && got != "[]" {
 		t.Errorf("container OnBuild: %s", got)
 	}
+	if got := d.must(t, "ps", "-a", "--no-trunc", "--filter", "name="+ctr, "--format", "{{.Command}}"); got != `"sh -c 'echo hi > /f'"`+"\n" {
+		t.Errorf("ps COMMAND quotes an argument with spaces: %q", got)
+	}
 	d.must(t, "commit", ctr, name+":committed")
 	if got := strings.Split(d.must(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", name+":committed"), "\n")[0]; got != "sh -c echo hi > /f" {
 		t.Errorf("commit history: %q", got)
