@@ -147,6 +147,29 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 			return nil, errdefs.Invalid("invalid filter 'status=%s'", st)
 		}
 	}
+	for _, v := range f.Get("exited") {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, errdefs.Invalid("%s", err.Error())
+		}
+	}
+	for _, v := range f.Get("is-task") {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, errdefs.Invalid("invalid filter 'is-task=%s'", v)
+		}
+	}
+	ports := map[string]map[string]bool{}
+	for _, key := range []string{"publish", "expose"} {
+		ports[key] = map[string]bool{}
+		for _, v := range f.Get(key) {
+			list, err := portFilterValues(key, v)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range list {
+				ports[key][p] = true
+			}
+		}
+	}
 	var before, since time.Time
 	if v := f.Get("before"); len(v) > 0 {
 		c, err := d.containers.Get(v[0])
@@ -179,6 +202,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 		c.Mu.Lock()
 		s, ok := d.summary(c, opts, f, all, before, since, ancestors)
 		c.Mu.Unlock()
+		ok = ok && matchesRowFilters(s, f, ports)
 		if ok && opts.Size {
 			// Walked unlocked (sizes.go).
 			var img int64
@@ -193,6 +217,72 @@ func (d *Daemon) ContainerList(ctx context.Context, opts api.ContainerListOption
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
 		}
+	}
+	return out, nil
+}
+
+// matchesRowFilters applies the ps filters that look at a row's mounts,
+// networks and ports, as dockerd does: volume (name, source or
+// destination), network (name or ID prefix), publish and expose (port or
+// range, "/tcp" by default), is-task (berth runs no swarm tasks).
+func matchesRowFilters(s apicontainer.Summary, f filters.Args, ports map[string]map[string]bool) bool {
+	if vs := f.Get("volume"); len(vs) > 0 {
+		found := false
+		for _, m := range s.Mounts {
+			found = found || contains(vs, m.Name) && m.Name != "" || contains(vs, m.Source) && m.Source != "" || contains(vs, m.Destination)
+		}
+		if !found {
+			return false
+		}
+	}
+	if ns := f.Get("network"); len(ns) > 0 {
+		found := false
+		for name, ep := range s.NetworkSettings.Networks {
+			for _, n := range ns {
+				found = found || n == name || (ep != nil && n != "" && strings.HasPrefix(ep.NetworkID, n))
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	if len(ports["publish"]) > 0 || len(ports["expose"]) > 0 {
+		found := false
+		for _, p := range s.Ports {
+			found = found || ports["publish"][fmt.Sprintf("%d/%s", p.PublicPort, p.Type)] ||
+				ports["expose"][fmt.Sprintf("%d/%s", p.PrivatePort, p.Type)]
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, v := range f.Get("is-task") {
+		if task, _ := strconv.ParseBool(v); task {
+			return false
+		}
+	}
+	return true
+}
+
+// portFilterValues expands a publish/expose filter value ("80", "80/udp",
+// "8000-8002/tcp") into "PORT/PROTO" keys.
+func portFilterValues(key, v string) ([]string, error) {
+	spec, proto, _ := strings.Cut(v, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	lo, hi, isRange := strings.Cut(spec, "-")
+	a, err := strconv.ParseUint(lo, 10, 16)
+	b := a
+	if err == nil && isRange {
+		b, err = strconv.ParseUint(hi, 10, 16)
+	}
+	if err != nil || b < a {
+		return nil, errdefs.Invalid("invalid filter '%s=%s'", key, v)
+	}
+	var out []string
+	for p := a; p <= b; p++ {
+		out = append(out, fmt.Sprintf("%d/%s", p, strings.ToLower(proto)))
 	}
 	return out, nil
 }
@@ -224,10 +314,9 @@ func (d *Daemon) summary(c *container.Container, opts api.ContainerListOptions, 
 		!f.MatchLabels("label", c.Config.Labels),
 		f.Has("label!") && matchesAnyLabel(f.Get("label!"), c.Config.Labels),
 		f.Has("id") && !anyPrefix(f.Get("id"), c.ID),
-		f.Has("name") && !anyRegexp(f.Get("name"), name),
+		f.Has("name") && !anyRegexp(f.Get("name"), name) && !anyRegexp(f.Get("name"), "/"+name),
 		f.Has("exited") && (status != apicontainer.StateExited || !f.MatchAny("exited", itoa(c.State.ExitCode))),
 		f.Has("ancestor") && !contains(ancestors, c.ImageID),
-		f.Has("network") && !f.MatchAny("network", string(c.HostConfig.NetworkMode)),
 		f.Has("health") && !f.MatchAny("health", string(healthStatus(c))):
 		return apicontainer.Summary{}, false
 	}

@@ -28,7 +28,9 @@ func (d *Daemon) resolveNetworkMode(hc *apicontainer.HostConfig) error {
 	case hc.NetworkMode.IsContainer():
 		ref := hc.NetworkMode.ConnectedContainer()
 		if _, err := d.containers.Get(ref); err != nil {
-			return errdefs.NotFound("No such container: %s", ref)
+			// 400, not 404: the docker CLI takes a 404 on create for a
+			// missing image and would try to pull (COMPATIBILITY.md).
+			return errdefs.Invalid("No such container: %s", ref)
 		}
 	default:
 		if _, err := d.nets.store.Get(mode); err != nil {

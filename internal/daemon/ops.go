@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"os/exec"
@@ -37,7 +39,14 @@ func (d *Daemon) ContainerTop(ctx context.Context, ref, psArgs string) (*apicont
 	}
 	out, err := exec.CommandContext(ctx, "ps", strings.Fields(psArgs)...).Output()
 	if err != nil {
-		return nil, errdefs.Invalid("error running ps: %v", err)
+		// dockerd's answer: a 500 with the first line ps wrote on stderr.
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if line, _, _ := strings.Cut(string(ee.Stderr), "\n"); line != "" {
+				return nil, fmt.Errorf("ps: %s", line)
+			}
+		}
+		return nil, fmt.Errorf("ps: %w", err)
 	}
 	top, err := parsePs(string(out), pids)
 	if err == nil {

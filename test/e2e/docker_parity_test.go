@@ -109,3 +109,37 @@ func TestVolumeAndSystemAsDocker(t *testing.T) {
 		t.Errorf("info: %q", got)
 	}
 }
+
+func TestPsFiltersAsDocker(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	vol, web, bare := name+"-vol", name+"-web", name+"-bare"
+	d.must(t, "volume", "create", vol)
+	d.runD(t, "--name", web, "-v", vol+":/data", "-p", "127.0.0.1::80", "--expose", "9000", "busybox", "sleep", "300")
+	d.runD(t, "--name", bare, "--network", "none", "busybox", "sleep", "300")
+	t.Cleanup(func() {
+		d.docker("rm", "-f", web, bare)
+		d.docker("volume", "rm", vol)
+	})
+	ps := func(filter string) string {
+		t.Helper()
+		return strings.TrimSpace(d.must(t, "ps", "--filter", "name="+name, "--filter", filter, "--format", "{{.Names}}"))
+	}
+	for filter, want := range map[string]string{
+		"volume=" + vol: web, "volume=/data": web, "expose=9000": web, "expose=80/tcp": web, "expose=80/udp": "",
+		"network=bridge": web, "network=none": bare, "is-task=true": "",
+	} {
+		if got := ps(filter); got != want {
+			t.Errorf("ps --filter %s: %q, want %q", filter, got, want)
+		}
+	}
+	port := strings.TrimSpace(d.must(t, "inspect", "-f", `{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}`, web))
+	if got := ps("publish=" + port); got != web {
+		t.Errorf("ps --filter publish=%s: %q", port, got)
+	}
+	// A name matches with or without its leading slash.
+	if got := strings.TrimSpace(d.must(t, "ps", "--filter", "name=/"+bare, "--format", "{{.Names}}")); got != bare {
+		t.Errorf("ps --filter name=/%s: %q", bare, got)
+	}
+	d.mustFail(t, `parsing "abc"`, "ps", "--filter", "exited=abc")
+}
