@@ -117,6 +117,25 @@ type viewBind struct {
 // running container (Docker's cp does not see them either).
 func viewBinds(c *container.Container) []viewBind {
 	var out []viewBind
+	// The files the daemon prepares for the container, as the runtime
+	// mounts them (a user mount on the same path wins): cp sees their
+	// content, not the empty mount points in the rootfs.
+	user := map[string]bool{}
+	for _, mp := range c.MountPoints {
+		user[path.Clean(mp.Destination)] = true
+	}
+	for _, f := range []struct{ dest, src string }{
+		{"/etc/resolv.conf", c.ResolvConfPath},
+		{"/etc/hostname", c.HostnamePath},
+		{"/etc/hosts", c.HostsPath},
+	} {
+		if f.src == "" || user[f.dest] {
+			continue
+		}
+		if _, err := os.Stat(f.src); err == nil {
+			out = append(out, viewBind{source: f.src, dest: f.dest, readOnly: c.HostConfig.ReadonlyRootfs})
+		}
+	}
 	for _, mp := range c.MountPoints {
 		if mp.Type != "volume" && mp.Type != "bind" {
 			continue

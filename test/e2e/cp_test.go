@@ -95,6 +95,24 @@ func TestCopyIntoStoppedContainer(t *testing.T) {
 	if r.Code != 0 || r.Stdout != "before start\n" {
 		t.Fatalf("start -a after cp into a created container: %s", r)
 	}
+	// The files the daemon prepares are seen with their content (as the
+	// container sees them), not as the empty mount points under them.
+	host := t.TempDir()
+	d.must(t, "cp", name+":/etc/hostname", filepath.Join(host, "hostname"))
+	d.must(t, "cp", name+":/etc/hosts", filepath.Join(host, "hosts"))
+	hostname, _ := os.ReadFile(filepath.Join(host, "hostname"))
+	hosts, _ := os.ReadFile(filepath.Join(host, "hosts"))
+	if id := strings.TrimSpace(d.inspect(t, name, "{{.Config.Hostname}}")); string(hostname) != id+"\n" || !strings.Contains(string(hosts), "localhost") {
+		t.Fatalf("cp of /etc/hostname %q (want %q), /etc/hosts %q", hostname, id, hosts)
+	}
+	// "FILE/" asks for a directory: an error, and the file is left alone.
+	if r := d.dk("cp", src, name+":/tmp/note/"); r.Code == 0 {
+		t.Fatalf("cp to a file with a trailing slash: %s", r)
+	}
+	d.must(t, "cp", name+":/tmp/note", filepath.Join(host, "note"))
+	if b, _ := os.ReadFile(filepath.Join(host, "note")); string(b) != "before start\n" {
+		t.Fatalf("the file after cp to FILE/: %q", b)
+	}
 }
 
 func TestCopyMaliciousTar(t *testing.T) {
