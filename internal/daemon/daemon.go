@@ -55,6 +55,7 @@ const (
 // Daemon implements api.Backend.
 type Daemon struct {
 	cfg        Config
+	initLayer  string // the read-only layer over every container's image (init_layer.go)
 	log        *slog.Logger
 	lock       *os.File
 	rt         *runtime.Runtime
@@ -148,6 +149,9 @@ func New(cfg Config) (*Daemon, error) {
 		return nil, err
 	}
 	if d.snaps, err = snapshot.New(filepath.Join(cfg.DataRoot, "snapshots")); err != nil {
+		return nil, err
+	}
+	if d.initLayer, err = makeInitLayer(filepath.Join(cfg.DataRoot, "init-layer")); err != nil {
 		return nil, err
 	}
 	d.registry = distribution.New(cfg.Registry)

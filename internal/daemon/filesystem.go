@@ -57,7 +57,7 @@ func (d *Daemon) withRootfs(c *container.Container, fn func(rootfs string) error
 	}
 	defer os.RemoveAll(tmp)
 	dir := d.containers.Dir(c.ID)
-	if err := mountRW(c, lowers, dir, tmp); err != nil {
+	if err := mountRW(c, d.withInitLayer(lowers), dir, tmp); err != nil {
 		return err
 	}
 	defer snapshot.Unmount(tmp)

@@ -76,7 +76,7 @@ func (d *Daemon) startLocked(c *container.Container) (retErr error) {
 	}
 	dir := d.containers.Dir(c.ID)
 	snapshot.Unmount(rootfs)
-	if err := mountRW(c, lowers, dir, rootfs); err != nil {
+	if err := mountRW(c, d.withInitLayer(lowers), dir, rootfs); err != nil {
 		return err
 	}
 	netns, err := d.setupNetwork(c)

@@ -143,3 +143,15 @@ func TestPsFiltersAsDocker(t *testing.T) {
 	}
 	d.mustFail(t, `parsing "abc"`, "ps", "--filter", "exited=abc")
 }
+
+// Every container has /.dockerenv (Docker's init layer puts it there),
+// and it is no change of the container's: diff does not list it.
+func TestDockerenvInEveryContainer(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	d.must(t, "run", "--name", name, "--network", "none", "busybox", "test", "-f", "/.dockerenv")
+	d.rmOnCleanup(t, name)
+	if got := d.must(t, "diff", name); got != "" {
+		t.Errorf("diff lists the init layer: %q", got)
+	}
+}
