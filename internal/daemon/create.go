@@ -49,6 +49,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err := validateHostConfig(hc); err != nil {
 		return resp, err
 	}
+	if err := d.checkStartable(&cfg, hc); err != nil {
+		return resp, err
+	}
 	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, false); err != nil {
 		return resp, err
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/container"
@@ -28,7 +29,7 @@ func TestResolveNetworkMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &Daemon{nets: &netManager{store: store}, containers: ctrs}
-	for _, tc := range []struct{ in, want, err string }{
+	for _, tc := range []struct{ in, want, err string }{ // a missing network is 404, a missing container 400 (COMPATIBILITY.md)
 		{"", "bridge", ""},
 		{"default", "bridge", ""},
 		{"host", "host", ""},
@@ -40,8 +41,12 @@ func TestResolveNetworkMode(t *testing.T) {
 		hc := &apicontainer.HostConfig{NetworkMode: apicontainer.NetworkMode(tc.in)}
 		err := d.resolveNetworkMode(hc)
 		if tc.err != "" {
-			if err == nil || err.Error() != tc.err || !errdefs.IsNotFound(err) {
-				t.Errorf("%q: err %v, want 404 %q", tc.in, err, tc.err)
+			wantStatus := errdefs.IsNotFound
+			if strings.HasPrefix(tc.in, "container:") {
+				wantStatus = errdefs.IsInvalid
+			}
+			if err == nil || err.Error() != tc.err || !wantStatus(err) {
+				t.Errorf("%q: err %v, want %q with its status", tc.in, err, tc.err)
 			}
 			continue
 		}

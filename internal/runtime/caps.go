@@ -139,3 +139,15 @@ func containerCaps(add, drop []string, privileged bool) ([]string, error) {
 	}
 	return out, nil
 }
+
+// CheckCaps refuses unknown --cap-add/--cap-drop names at create, in
+// dockerd's words, so that a container that could never start is not made.
+func CheckCaps(add, drop []string) error {
+	if _, err := normalizeCaps(add); err != nil {
+		return errdefs.Invalid("invalid CapAdd: %s", err.Error())
+	}
+	if _, err := normalizeCaps(drop); err != nil {
+		return errdefs.Invalid("invalid CapDrop: %s", err.Error())
+	}
+	return nil
+}

@@ -155,3 +155,28 @@ func TestDockerenvInEveryContainer(t *testing.T) {
 		t.Errorf("diff lists the init layer: %q", got)
 	}
 }
+
+// What could only fail at start is refused at create, as dockerd does,
+// and no container is left behind.
+func TestCreateRefusesWhatCannotStart(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stop-signal", "BOGUS"}, "Invalid signal: BOGUS"},
+		{[]string{"-w", "relative"}, "the working directory 'relative' is invalid, it needs to be an absolute path"},
+		{[]string{"--cap-add", "BOGUS"}, `invalid CapAdd: unknown capability: "CAP_BOGUS"`},
+		{[]string{"--mount", "type=bind,src=/no/such/dir-" + name + ",dst=/x"}, "bind source path does not exist"},
+		{[]string{"--tmpfs", "relative"}, "is not an absolute path"},
+		{[]string{"--ipc", "container:no-such-" + name}, "No such container: no-such-" + name},
+	} {
+		args := append(append([]string{"create", "--name", name}, c.args...), "busybox", "true")
+		d.mustFail(t, c.want, args...)
+		if r := d.dk("inspect", name); r.Code == 0 {
+			t.Errorf("create %v failed but left a container", c.args)
+			d.docker("rm", "-f", name)
+		}
+	}
+}
