@@ -65,6 +65,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	default:
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
+	recordDefaults(hc)
 	if w := dropUnsupportedBlkioWeight(hc); w != "" {
 		resp.Warnings = append(resp.Warnings, w)
 	}
@@ -328,4 +329,28 @@ func newID() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// recordDefaults writes into the record the defaults dockerd writes at
+// create, so that inspect shows what the container runs with: the /dev/shm
+// size, a private IPC namespace, the host's default cgroupns mode, and the
+// masked and read-only /proc paths of an unprivileged container.
+func recordDefaults(hc *apicontainer.HostConfig) {
+	if hc.ShmSize == 0 {
+		hc.ShmSize = runtime.DefaultShmSize
+	}
+	if hc.IpcMode == "" {
+		hc.IpcMode = apicontainer.IPCModePrivate
+	}
+	if hc.CgroupnsMode == "" {
+		hc.CgroupnsMode = runtime.DefaultCgroupnsMode()
+	}
+	if !hc.Privileged {
+		if hc.MaskedPaths == nil {
+			hc.MaskedPaths = runtime.MaskedPaths()
+		}
+		if hc.ReadonlyPaths == nil {
+			hc.ReadonlyPaths = runtime.ReadonlyPaths()
+		}
+	}
 }

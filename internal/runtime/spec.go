@@ -382,3 +382,12 @@ func namespaces(in SpecInput) ([]specs.LinuxNamespace, error) {
 // refuses versions it does not know ("unknown version specified") and the
 // fields berth uses all exist in 1.0.2, which every runtime accepts.
 const ociVersion = "1.0.2-dev"
+
+// DefaultCgroupnsMode is the cgroup namespace mode dockerd records for a
+// container that names none: private on cgroup v2, host on v1.
+func DefaultCgroupnsMode() container.CgroupnsMode {
+	if cgroup2Unified() {
+		return container.CgroupnsModePrivate
+	}
+	return container.CgroupnsModeHost
+}

@@ -145,7 +145,8 @@ func TestPsFiltersAsDocker(t *testing.T) {
 }
 
 // Every container has /.dockerenv (Docker's init layer puts it there),
-// and it is no change of the container's: diff does not list it.
+// and it is no change of the container's: diff does not list it. Its
+// record holds the defaults dockerd fills in.
 func TestDockerenvInEveryContainer(t *testing.T) {
 	d := sharedDaemon(t)
 	name := uniqueName(t)
@@ -153,6 +154,11 @@ func TestDockerenvInEveryContainer(t *testing.T) {
 	d.rmOnCleanup(t, name)
 	if got := d.must(t, "diff", name); got != "" {
 		t.Errorf("diff lists the init layer: %q", got)
+	}
+	// The defaults dockerd writes into the record at create.
+	got := d.inspect(t, name, "{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.CgroupnsMode}} {{len .HostConfig.MaskedPaths}} {{len .HostConfig.ReadonlyPaths}}")
+	if !regexp.MustCompile(`^67108864 private (host|private) [1-9][0-9]* [1-9][0-9]*$`).MatchString(got) {
+		t.Errorf("HostConfig defaults: %q", got)
 	}
 }
 
