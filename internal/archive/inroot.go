@@ -20,3 +20,18 @@ func OpenPathInRoot(root, p string) (int, error) {
 	}
 	return openInRoot(rootfd, rel, unix.O_PATH)
 }
+
+// MakeDirInRoot opens directory p inside root as OpenPathInRoot does,
+// creating what is missing of it (mode 0755) first.
+func MakeDirInRoot(root, p string) (int, error) {
+	rootfd, err := openRoot(root)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(rootfd)
+	rel, err := cleanRel("/" + p)
+	if err != nil {
+		return -1, err
+	}
+	return ensureDir(rootfd, rel)
+}

@@ -155,13 +155,17 @@ func viewBinds(c *container.Container) []viewBind {
 // bindInto mounts b.source on its destination inside rootfs. The
 // destination is resolved inside rootfs (a symlink the container made
 // cannot point the mount outside) and mounted through its descriptor. A
-// destination that does not exist (never started) is skipped.
+// missing destination (a container that never started) is made for a
+// directory, as start would make it; a file's is skipped.
 func bindInto(rootfs string, b viewBind) error {
 	fd, err := archive.OpenPathInRoot(rootfs, b.dest)
-	if err != nil {
-		if os.IsNotExist(err) {
+	if err != nil && os.IsNotExist(err) {
+		if st, serr := os.Stat(b.source); serr != nil || !st.IsDir() {
 			return nil
 		}
+		fd, err = archive.MakeDirInRoot(rootfs, b.dest)
+	}
+	if err != nil {
 		return fmt.Errorf("mounting %s for copy: %w", b.dest, err)
 	}
 	defer unix.Close(fd)

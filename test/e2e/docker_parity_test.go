@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -184,5 +186,23 @@ func TestCreateRefusesWhatCannotStart(t *testing.T) {
 			t.Errorf("create %v failed but left a container", c.args)
 			d.docker("rm", "-f", name)
 		}
+	}
+}
+
+// cp into a volume of a container that never started lands in the volume.
+func TestCopyIntoVolumeOfCreatedContainer(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	vol := name + "-vol"
+	d.must(t, "create", "--name", name, "-v", vol+":/vol", "busybox", "true")
+	t.Cleanup(func() {
+		d.docker("rm", "-f", name)
+		d.docker("volume", "rm", vol)
+	})
+	src := filepath.Join(t.TempDir(), "note")
+	os.WriteFile(src, []byte("into the volume\n"), 0o644)
+	d.must(t, "cp", src, name+":/vol/")
+	if got := d.must(t, "run", "--rm", "--network", "none", "-v", vol+":/v", "busybox", "cat", "/v/note"); got != "into the volume\n" {
+		t.Fatalf("the volume holds %q", got)
 	}
 }
