@@ -4,6 +4,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/berth-dev/berth/internal/errdefs"
@@ -35,16 +37,48 @@ func (s *Server) containerList(w *respWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, list)
 }
 
+// createBody is a CreateRequest whose Cmd and Entrypoint may also be one
+// string ("Cmd": "true"), as dockerd's string-slice type reads them. Only a
+// body that fails to decode is looked at again.
+type createBody struct{ container.CreateRequest }
+
+func (b *createBody) UnmarshalJSON(data []byte) error {
+	err := json.Unmarshal(data, &b.CreateRequest)
+	if err == nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return err
+	}
+	fixed := false
+	for _, k := range []string{"Cmd", "Entrypoint"} {
+		if v := bytes.TrimSpace(m[k]); len(v) > 0 && v[0] == '"' {
+			m[k] = append(append([]byte{'['}, v...), ']')
+			fixed = true
+		}
+	}
+	if !fixed {
+		return err
+	}
+	again, merr := json.Marshal(m)
+	if merr != nil {
+		return err
+	}
+	return json.Unmarshal(again, &b.CreateRequest)
+}
+
 // containerCreate decodes a CreateRequest and fills in what dockerd's
 // router defaults (empty host and networking configs, "default" network).
 func (s *Server) containerCreate(w *respWriter, r *http.Request) error {
 	if err := checkJSON(r); err != nil {
 		return err
 	}
-	var req container.CreateRequest
-	if err := decodeJSON(r.Body, &req); err != nil {
+	var body createBody
+	if err := decodeJSON(r.Body, &body); err != nil {
 		return err
 	}
+	req := body.CreateRequest
 	if req.Config == nil {
 		return errdefs.Invalid("config cannot be empty in order to create a container")
 	}

@@ -203,3 +203,17 @@ func TestEventsContentType(t *testing.T) {
 		}
 	}
 }
+
+// dockerd reads "Cmd": "true" as ["true"]; berth's types have []string.
+func TestCreateTakesCmdAsOneString(t *testing.T) {
+	var b createBody
+	if err := json.Unmarshal([]byte(`{"Image":"bb","Cmd":"true","Entrypoint":"/bin/sh","HostConfig":{"Privileged":true}}`), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Config == nil || len(b.Config.Cmd) != 1 || b.Config.Cmd[0] != "true" || b.Config.Entrypoint[0] != "/bin/sh" || b.Image != "bb" || !b.HostConfig.Privileged {
+		t.Fatalf("decoded %+v %+v", b.Config, b.HostConfig)
+	}
+	if err := json.Unmarshal([]byte(`{"Image":"bb","Cmd":7}`), &b); err == nil {
+		t.Fatal("a number as Cmd was taken")
+	}
+}
