@@ -66,6 +66,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
 	recordDefaults(hc)
+	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
+		resp.Warnings = append(resp.Warnings, "Published ports are discarded when using host network mode")
+	}
 	if w := dropUnsupportedBlkioWeight(hc); w != "" {
 		resp.Warnings = append(resp.Warnings, w)
 	}
