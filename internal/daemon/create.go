@@ -52,9 +52,6 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	if err := d.checkStartable(&cfg, hc); err != nil {
 		return resp, err
 	}
-	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, false); err != nil {
-		return resp, err
-	}
 	switch hc.Runtime {
 	case "":
 		hc.Runtime = d.rt.Name
@@ -65,12 +62,17 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 	default:
 		return resp, errdefs.Invalid("unknown or invalid runtime name: %s", hc.Runtime)
 	}
+	// A weight the host cannot apply is dropped with a warning before the
+	// range check, as dockerd does.
+	if w := dropUnsupportedBlkioWeight(hc); w != "" {
+		resp.Warnings = append(resp.Warnings, w)
+	}
+	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, false); err != nil {
+		return resp, err
+	}
 	recordDefaults(hc)
 	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
 		resp.Warnings = append(resp.Warnings, "Published ports are discarded when using host network mode")
-	}
-	if w := dropUnsupportedBlkioWeight(hc); w != "" {
-		resp.Warnings = append(resp.Warnings, w)
 	}
 	mergeImageConfig(&cfg, img.Config.Config)
 	mountPoints, err := d.resolveMounts(&cfg, hc)

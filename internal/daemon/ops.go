@@ -115,6 +115,9 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 		}
 	}
 	mergeResources(&hc.Resources, &upd.Resources)
+	if w := dropUnsupportedBlkioWeight(&hc); w != "" {
+		resp.Warnings = append(resp.Warnings, w)
+	}
 	if err := validateResources(&hc.Resources, hc.OomScoreAdj, hc.ShmSize, true); err != nil {
 		return resp, err
 	}
