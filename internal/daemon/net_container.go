@@ -27,14 +27,18 @@ func (d *Daemon) resolveNetworkMode(hc *apicontainer.HostConfig) error {
 	case mode == network.Host || mode == network.None:
 	case hc.NetworkMode.IsContainer():
 		ref := hc.NetworkMode.ConnectedContainer()
-		if _, err := d.containers.Get(ref); err != nil {
+		other, err := d.containers.Get(ref)
+		if err != nil {
 			// 400, not 404: the docker CLI takes a 404 on create for a
 			// missing image and would try to pull (COMPATIBILITY.md).
 			return errdefs.Invalid("No such container: %s", ref)
 		}
+		// By ID, as dockerd records it: a rename or a new container of
+		// that name does not change whose namespace is joined.
+		hc.NetworkMode = apicontainer.NetworkMode("container:" + other.ID)
 	default:
 		if _, err := d.nets.store.Get(mode); err != nil {
-			return err
+			return errdefs.As(errdefs.KindInvalid, err) // 400, as for container: above
 		}
 	}
 	return nil

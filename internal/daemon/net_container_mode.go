@@ -1,6 +1,10 @@
 package daemon
 
 import (
+	"net/netip"
+	"strconv"
+	"strings"
+
 	"github.com/berth-dev/berth/internal/container"
 	"github.com/berth-dev/berth/internal/errdefs"
 	apicontainer "github.com/moby/moby/api/types/container"
@@ -8,8 +12,9 @@ import (
 
 // validateNetworkModeConflicts refuses, with Docker's messages, the options
 // that make no sense for a container that uses another container's network
-// namespace. cfg is the request's
-// config, before the image's is merged in.
+// namespace (or the host's UTS namespace), and --add-host and published
+// port values dockerd refuses at create. cfg is the request's config,
+// before the image's is merged in.
 func validateNetworkModeConflicts(cfg *apicontainer.Config, hc *apicontainer.HostConfig) error {
 	mode := hc.NetworkMode
 	if mode.IsContainer() {
@@ -28,7 +33,45 @@ func validateNetworkModeConflicts(cfg *apicontainer.Config, hc *apicontainer.Hos
 			return errdefs.Invalid("conflicting options: port exposing and the container type network mode")
 		}
 	}
+	if hc.UTSMode.IsHost() && cfg.Hostname != "" {
+		return errdefs.Invalid("conflicting options: hostname and the UTS mode")
+	}
+	for _, h := range hc.ExtraHosts {
+		// host:ip, or host=ip as the docker CLI sends since 25.0.
+		_, ip, ok := strings.Cut(h, "=")
+		if !ok {
+			_, ip, ok = strings.Cut(h, ":")
+		}
+		if !ok {
+			return errdefs.Invalid("bad format for add-host: %q", h)
+		}
+		if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil && ip != "host-gateway" {
+			return errdefs.Invalid("invalid IP address in add-host: %q", ip)
+		}
+	}
+	for _, bindings := range hc.PortBindings {
+		for _, b := range bindings {
+			if b.HostPort != "" && !validHostPorts(b.HostPort) {
+				return errdefs.Invalid("invalid port specification: %q", b.HostPort)
+			}
+		}
+	}
 	return nil
+}
+
+// validHostPorts reports whether a binding's HostPort is "N" or "N-M" with
+// ports of 16 bits.
+func validHostPorts(s string) bool {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.ParseUint(lo, 10, 16)
+	if err != nil {
+		return false
+	}
+	if isRange {
+		b, err := strconv.ParseUint(hi, 10, 16)
+		return err == nil && b >= a
+	}
+	return true
 }
 
 // shareNetworkFiles makes c use the hostname and the /etc/hostname,

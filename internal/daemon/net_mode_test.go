@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/container"
@@ -29,7 +28,7 @@ func TestResolveNetworkMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &Daemon{nets: &netManager{store: store}, containers: ctrs}
-	for _, tc := range []struct{ in, want, err string }{ // a missing network is 404, a missing container 400 (COMPATIBILITY.md)
+	for _, tc := range []struct{ in, want, err string }{ // missing: 400, not 404 (COMPATIBILITY.md)
 		{"", "bridge", ""},
 		{"default", "bridge", ""},
 		{"host", "host", ""},
@@ -41,11 +40,7 @@ func TestResolveNetworkMode(t *testing.T) {
 		hc := &apicontainer.HostConfig{NetworkMode: apicontainer.NetworkMode(tc.in)}
 		err := d.resolveNetworkMode(hc)
 		if tc.err != "" {
-			wantStatus := errdefs.IsNotFound
-			if strings.HasPrefix(tc.in, "container:") {
-				wantStatus = errdefs.IsInvalid
-			}
-			if err == nil || err.Error() != tc.err || !wantStatus(err) {
+			if err == nil || err.Error() != tc.err || !errdefs.IsInvalid(err) {
 				t.Errorf("%q: err %v, want %q with its status", tc.in, err, tc.err)
 			}
 			continue
