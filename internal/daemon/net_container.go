@@ -160,6 +160,12 @@ func (d *Daemon) setupNetwork(c *container.Container) (string, error) {
 	case hc.NetworkMode.IsContainer():
 		return d.joinedNetNS(c)
 	}
+	// A named network removed since create: dockerd refuses the start.
+	if mode := string(hc.NetworkMode); mode != "" && mode != "default" && !hc.NetworkMode.IsBridge() {
+		if _, err := d.nets.store.Get(mode); err != nil {
+			return "", err
+		}
+	}
 	atts := d.attachments(c)
 	if len(atts) == 0 {
 		return "", nil
