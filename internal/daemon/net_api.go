@@ -217,10 +217,17 @@ func applyIPAMConfig(n *network.Record, c apinetwork.IPAMConfig) error {
 	if c.Subnet.Bits() > 30 {
 		return errdefs.Invalid("invalid subnet %s: too small for a bridge network", c.Subnet)
 	}
-	n.Subnet = c.Subnet.Masked()
+	// Host bits set are a mistake dockerd (28) refuses rather than guesses.
+	if c.Subnet != c.Subnet.Masked() {
+		return errdefs.Invalid("invalid network config:\ninvalid subnet %s: it should be %s", c.Subnet, c.Subnet.Masked())
+	}
+	n.Subnet = c.Subnet
 	if c.Gateway.IsValid() {
 		if !n.Subnet.Contains(c.Gateway) {
 			return errdefs.Invalid("no matching subnet for gateway %s", c.Gateway)
+		}
+		if c.Gateway == n.Subnet.Addr() || c.Gateway == network.LastAddr(n.Subnet) {
+			return errdefs.Forbidden("failed to allocate gateway (%s): Address already in use", c.Gateway)
 		}
 		n.Gateway = c.Gateway
 	}
@@ -228,7 +235,10 @@ func applyIPAMConfig(n *network.Record, c apinetwork.IPAMConfig) error {
 		if !n.Subnet.Contains(c.IPRange.Addr()) || c.IPRange.Bits() < n.Subnet.Bits() {
 			return errdefs.Invalid("invalid ip-range %s: not in subnet %s", c.IPRange, n.Subnet)
 		}
-		n.IPRange = c.IPRange.Masked()
+		if c.IPRange != c.IPRange.Masked() {
+			return errdefs.Invalid("invalid network config:\ninvalid ip-range %s: it should be %s", c.IPRange, c.IPRange.Masked())
+		}
+		n.IPRange = c.IPRange
 	}
 	return nil
 }

@@ -22,7 +22,9 @@ func (r *Record) allocate(want netip.Addr) (netip.Addr, error) {
 		if !r.Subnet.Contains(want) {
 			return netip.Addr{}, errdefs.Invalid("no configured subnet or ip-range contain the IP address %s", want)
 		}
-		if used[want] {
+		// The subnet's own address and (below /31) its broadcast address
+		// are never given out, as dockerd's IPAM reserves them.
+		if used[want] || want == r.Subnet.Masked().Addr() || (r.Subnet.Bits() < 31 && want == LastAddr(r.Subnet)) {
 			return netip.Addr{}, errdefs.Conflict("Address already in use")
 		}
 		return want, nil
@@ -31,7 +33,7 @@ func (r *Record) allocate(want netip.Addr) (netip.Addr, error) {
 	if r.IPRange.IsValid() {
 		pool = r.IPRange
 	}
-	last := lastAddr(r.Subnet)
+	last := LastAddr(r.Subnet)
 	for a := pool.Masked().Addr().Next(); pool.Contains(a) && a != last; a = a.Next() {
 		if !used[a] {
 			return a, nil
@@ -40,8 +42,8 @@ func (r *Record) allocate(want netip.Addr) (netip.Addr, error) {
 	return netip.Addr{}, errdefs.Unavailable("no available IPv4 addresses on this network's address pools: %s (%s)", r.Name, r.ID)
 }
 
-// lastAddr is the subnet's broadcast address.
-func lastAddr(p netip.Prefix) netip.Addr {
+// LastAddr is the subnet's broadcast address.
+func LastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().As4()
 	bits := p.Bits()
 	for i := 0; i < 32-bits; i++ {
