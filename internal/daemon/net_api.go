@@ -50,6 +50,16 @@ func (d *Daemon) NetworkList(ctx context.Context, f filters.Args) ([]apinetwork.
 	if err := f.Validate("name", "id", "driver", "label", "type", "scope", "dangling"); err != nil {
 		return nil, err
 	}
+	for _, t := range f.Get("type") {
+		if t != "custom" && t != "builtin" {
+			return nil, errdefs.Invalid("invalid filter: 'type'='%s'", t)
+		}
+	}
+	for _, v := range f.Get("dangling") {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return nil, errdefs.Invalid(`invalid value for filter 'dangling', must be "true" (or "1"), or "false" (or "0")`)
+		}
+	}
 	out := []apinetwork.Summary{}
 	for _, n := range d.nets.store.List() {
 		typ := "custom"

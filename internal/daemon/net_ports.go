@@ -103,7 +103,9 @@ func pickHostPort(proto string, hostIP netip.Addr, spec string, used map[string]
 			return uint16(p), nil
 		}
 	}
-	return 0, errdefs.Unavailable("Bind for %s:%s failed: port is already allocated", addr, spec)
+	// A 500 as dockerd's ("driver failed programming external
+	// connectivity ..." in its words; the cause is the same line).
+	return 0, fmt.Errorf("Bind for %s:%s failed: port is already allocated", addr, spec)
 }
 
 // ephemeralPort asks the kernel for a free port in its ephemeral range,
