@@ -12,6 +12,19 @@ import (
 
 const baseHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 
+// ownHostNames is the container's own /etc/hosts entry as dockerd writes
+// it: "h.example.com h" with a domain name, "a.b.c a" for a dotted
+// hostname, else the hostname alone.
+func ownHostNames(hostname, domain string) string {
+	if domain != "" {
+		return hostname + "." + domain + " " + hostname
+	}
+	if short, _, ok := strings.Cut(hostname, "."); ok && short != "" {
+		return hostname + " " + short
+	}
+	return hostname
+}
+
 // writeNetworkFiles rewrites /etc/hosts and /etc/resolv.conf of a
 // container on bridge networks (and --add-host for every mode). Written
 // in place, not renamed: a running container has them bind-mounted.
@@ -19,19 +32,14 @@ func (d *Daemon) writeNetworkFiles(c *container.Container) error {
 	hc := c.HostConfig
 	atts := d.attachments(c)
 	hosts := baseHosts
-	if hc.NetworkMode.IsHost() {
+	if hc.NetworkMode.IsHost() && len(hc.ExtraHosts) == 0 {
+		// The host's own file, unless --add-host asks for entries: then a
+		// fresh one, as dockerd builds it.
 		if b, err := os.ReadFile("/etc/hosts"); err == nil {
 			hosts = string(b)
 		}
 	}
-	for _, a := range atts {
-		if a.EP.IP.IsValid() {
-			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP, c.Config.Hostname)
-		}
-		if a.EP.IP6.IsValid() {
-			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP6, c.Config.Hostname)
-		}
-	}
+	// As dockerd: --add-host entries first, then the container's own.
 	for _, h := range hc.ExtraHosts {
 		// host:ip, or host=ip as the docker CLI sends since 25.0.
 		name, ip, ok := strings.Cut(h, "=")
@@ -45,6 +53,15 @@ func (d *Daemon) writeNetworkFiles(c *container.Container) error {
 			ip = d.hostGateway()
 		}
 		hosts += fmt.Sprintf("%s\t%s\n", ip, name)
+	}
+	names := ownHostNames(c.Config.Hostname, c.Config.Domainname)
+	for _, a := range atts {
+		if a.EP.IP.IsValid() {
+			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP, names)
+		}
+		if a.EP.IP6.IsValid() {
+			hosts += fmt.Sprintf("%s\t%s\n", a.EP.IP6, names)
+		}
 	}
 	if err := os.WriteFile(c.HostsPath, []byte(hosts), 0o644); err != nil {
 		return err
