@@ -12,16 +12,18 @@ import (
 )
 
 // networkSettings is inspect's NetworkSettings: one entry per network,
-// exposed ports (null when not published) and the host ports bound.
+// and while the container's network namespace is up (running, on a bridge
+// network, as dockerd shows them) its exposed ports (null when not
+// published) and the host ports bound.
 func (d *Daemon) networkSettings(c *container.Container) *apicontainer.NetworkSettings {
 	ns := &apicontainer.NetworkSettings{Ports: apinetwork.PortMap{}, Networks: map[string]*apinetwork.EndpointSettings{}}
-	for p := range c.Config.ExposedPorts {
-		ns.Ports[p] = nil
-	}
 	d.nets.mu.Lock()
 	st := d.nets.states[c.ID]
 	d.nets.mu.Unlock()
 	if st != nil {
+		for p := range c.Config.ExposedPorts {
+			ns.Ports[p] = nil
+		}
 		ns.SandboxKey = st.NetNS
 		for key, bs := range st.Bound {
 			p, err := apinetwork.ParsePort(key)
@@ -72,7 +74,8 @@ func endpointSettings(a network.Attachment) *apinetwork.EndpointSettings {
 	return es
 }
 
-// portSummaries is ps's PORTS: bound ports, then exposed ones.
+// portSummaries is ps's PORTS: bound ports, then exposed ones, while the
+// network namespace is up (as networkSettings).
 func (d *Daemon) portSummaries(c *container.Container) []apicontainer.PortSummary {
 	out := []apicontainer.PortSummary{}
 	d.nets.mu.Lock()
@@ -94,7 +97,7 @@ func (d *Daemon) portSummaries(c *container.Container) []apicontainer.PortSummar
 		}
 	}
 	for p := range c.Config.ExposedPorts {
-		if !published[p.String()] {
+		if st != nil && !published[p.String()] {
 			out = append(out, apicontainer.PortSummary{PrivatePort: p.Num(), Type: string(p.Proto())})
 		}
 	}
