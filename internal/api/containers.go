@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/moby/moby/api/types/common"
@@ -40,11 +42,22 @@ func (s *Server) containerList(w *respWriter, r *http.Request) error {
 // createBody is a CreateRequest whose Cmd and Entrypoint may also be one
 // string ("Cmd": "true"), as dockerd's string-slice type reads them. Only a
 // body that fails to decode is looked at again.
-type createBody struct{ container.CreateRequest }
+type createBody struct {
+	container.CreateRequest
+	// legacyMAC is Config.MacAddress, which API 1.52 dropped (the moby
+	// types no longer have it); older clients still send it.
+	legacyMAC string
+}
 
 func (b *createBody) UnmarshalJSON(data []byte) error {
 	err := json.Unmarshal(data, &b.CreateRequest)
 	if err == nil {
+		if bytes.Contains(data, []byte(`"MacAddress"`)) {
+			var legacy struct{ MacAddress string }
+			if json.Unmarshal(data, &legacy) == nil {
+				b.legacyMAC = legacy.MacAddress
+			}
+		}
 		return nil
 	}
 	var m map[string]json.RawMessage
@@ -94,6 +107,9 @@ func (s *Server) containerCreate(w *respWriter, r *http.Request) error {
 	if req.NetworkingConfig.EndpointsConfig == nil {
 		req.NetworkingConfig.EndpointsConfig = map[string]*network.EndpointSettings{}
 	}
+	if err := legacyNetworking(r, &req, body.legacyMAC); err != nil {
+		return err
+	}
 	resp, err := s.backend.ContainerCreate(r.Context(), query(r, "name"), &req)
 	if err != nil {
 		return err
@@ -102,6 +118,50 @@ func (s *Server) containerCreate(w *respWriter, r *http.Request) error {
 		resp.Warnings = []string{}
 	}
 	return writeJSON(w, http.StatusCreated, resp)
+}
+
+// legacyNetworking applies what older API versions meant, as dockerd's
+// router does: before 1.44 one network at create and the container-wide
+// Config.MacAddress, which (until 1.52) sets the main network's MAC.
+func legacyNetworking(r *http.Request, req *container.CreateRequest, mac string) error {
+	eps := req.NetworkingConfig.EndpointsConfig
+	if !versionAtLeast(r, "1.44") && len(eps) > 1 {
+		names := make([]string, 0, len(eps))
+		for n := range eps {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return errdefs.Invalid("Container cannot be created with multiple network endpoints: %s", strings.Join(names, ", "))
+	}
+	if mac == "" || versionAtLeast(r, "1.52") {
+		return nil
+	}
+	var hw network.HardwareAddr
+	if err := hw.UnmarshalText([]byte(mac)); err != nil {
+		return errdefs.Invalid("invalid MAC address: %s", mac)
+	}
+	mode := req.HostConfig.NetworkMode
+	if mode.IsHost() || mode.IsNone() || mode.IsContainer() {
+		return errdefs.Invalid("conflicting options: mac-address and the network mode")
+	}
+	name := string(mode)
+	if name == network.NetworkDefault {
+		name = network.NetworkBridge
+	}
+	ep := eps[name]
+	if ep == nil && name == network.NetworkBridge {
+		ep = eps[network.NetworkDefault] // the docker CLI's key for it
+	}
+	if ep == nil {
+		ep = &network.EndpointSettings{}
+		eps[name] = ep
+	}
+	if len(ep.MacAddress) == 0 {
+		ep.MacAddress = hw
+	} else if ep.MacAddress.String() != hw.String() {
+		return errdefs.Invalid("the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty")
+	}
+	return nil
 }
 
 func (s *Server) containerInspect(w *respWriter, r *http.Request) error {

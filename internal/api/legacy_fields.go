@@ -8,6 +8,7 @@ package api
 
 import (
 	"bytes"
+	"slices"
 	"encoding/json"
 	"net/http"
 
@@ -148,6 +149,21 @@ func containerInspectJSON(r *http.Request, c *container.InspectResponse) (any, e
 	}
 	if !versionAtLeast(r, "1.48") {
 		c.ImageManifestDescriptor = nil
+	}
+	if !versionAtLeast(r, "1.45") && c.NetworkSettings != nil && c.Config != nil {
+		// Before 1.45 a user network's aliases listed the short ID and
+		// the hostname too.
+		for name, ep := range c.NetworkSettings.Networks {
+			if ep == nil || name == network.NetworkBridge || name == network.NetworkHost || name == network.NetworkNone {
+				continue
+			}
+			ep.Aliases = slices.Clip(ep.Aliases) // appends below copy: the slice may be the store's
+			for _, a := range []string{c.ID[:min(12, len(c.ID))], c.Config.Hostname} {
+				if a != "" && !slices.Contains(ep.Aliases, a) {
+					ep.Aliases = append(ep.Aliases, a)
+				}
+			}
+		}
 	}
 	ns := map[string]any{
 		"Bridge": "", "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,

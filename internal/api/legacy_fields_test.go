@@ -217,3 +217,60 @@ func TestCreateTakesCmdAsOneString(t *testing.T) {
 		t.Fatal("a number as Cmd was taken")
 	}
 }
+
+func TestLegacyNetworkingBefore152(t *testing.T) {
+	at := func(version, body string) (*container.CreateRequest, error) {
+		r := httptest.NewRequest("POST", "/containers/create", nil)
+		r = r.WithContext(withVersion(r.Context(), version))
+		var b createBody
+		if err := json.Unmarshal([]byte(body), &b); err != nil {
+			t.Fatal(err)
+		}
+		req := b.CreateRequest
+		if req.HostConfig == nil {
+			req.HostConfig = &container.HostConfig{NetworkMode: network.NetworkDefault}
+		}
+		req.NetworkingConfig = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
+		return &req, legacyNetworking(r, &req, b.legacyMAC)
+	}
+	req, err := at("1.41", `{"Image":"bb","MacAddress":"02:42:ac:11:00:97"}`)
+	if err != nil || req.NetworkingConfig.EndpointsConfig["bridge"].MacAddress.String() != "02:42:ac:11:00:97" {
+		t.Fatalf("Config.MacAddress at 1.41: %v %+v", err, req.NetworkingConfig.EndpointsConfig)
+	}
+	if _, err := at("1.41", `{"Image":"bb","MacAddress":"zz"}`); err == nil {
+		t.Fatal("a bad MAC was taken")
+	}
+	if _, err := at("1.41", `{"Image":"bb","MacAddress":"02:42:ac:11:00:97","HostConfig":{"NetworkMode":"host"}}`); err == nil {
+		t.Fatal("a MAC with host networking was taken")
+	}
+	req, err = at(MaxAPIVersion, `{"Image":"bb","MacAddress":"02:42:ac:11:00:97"}`)
+	if err != nil || len(req.NetworkingConfig.EndpointsConfig) != 0 {
+		t.Fatalf("Config.MacAddress at %s is not read: %v %+v", MaxAPIVersion, err, req.NetworkingConfig.EndpointsConfig)
+	}
+}
+
+func TestInspectAliasesBefore145(t *testing.T) {
+	store := make([]string, 1, 4) // the daemon's record, with room an append could write into
+	store[0] = "web"
+	at := func(version string) []any {
+		r := httptest.NewRequest("GET", "/containers/x/json", nil)
+		r = r.WithContext(withVersion(r.Context(), version))
+		c := &container.InspectResponse{ID: "0123456789abcdef", Config: &container.Config{Hostname: "h"},
+			NetworkSettings: &container.NetworkSettings{Networks: map[string]*network.EndpointSettings{"mynet": {Aliases: store}}}}
+		body, err := containerInspectJSON(r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nets := asObject(t, body).(map[string]any)["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)
+		return nets["mynet"].(map[string]any)["Aliases"].([]any)
+	}
+	if got := at("1.41"); len(got) != 3 || got[1] != "0123456789ab" || got[2] != "h" {
+		t.Errorf("1.41 aliases: %v", got)
+	}
+	if got := at("1.45"); len(got) != 1 {
+		t.Errorf("1.45 aliases: %v", got)
+	}
+	if spare := store[:2][1]; spare != "" {
+		t.Errorf("the record's backing array was written: %q", spare)
+	}
+}
