@@ -8,9 +8,9 @@ package api
 
 import (
 	"bytes"
-	"slices"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
