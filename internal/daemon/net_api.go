@@ -319,13 +319,21 @@ func (d *Daemon) NetworkConnect(ctx context.Context, ref string, req apinetwork.
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	hc := c.HostConfig
-	if string(hc.NetworkMode) == network.None && n.IsBridge() {
+	// dockerd's answers, case by case.
+	switch {
+	case string(hc.NetworkMode) == network.None && n.IsBridge(), n.Name == network.None:
 		return errdefs.Invalid(errNoneConflict)
-	}
-	if hc.NetworkMode.IsHost() || string(hc.NetworkMode) == network.None || hc.NetworkMode.IsContainer() || !n.IsBridge() {
+	case hc.NetworkMode.IsHost() || hc.NetworkMode.IsContainer():
+		return errdefs.Invalid("container sharing network namespace with another container or host cannot be connected to any other network")
+	case n.Name == network.Host:
+		return errdefs.Invalid("cannot connect container to host network - container must be created in host network mode")
+	case !n.IsBridge():
 		return errdefs.Forbidden("container cannot be disconnected from host network or connected to host network")
 	}
 	if _, ok := n.Endpoints[c.ID]; ok {
+		if !c.State.Running {
+			return nil // a stopped container already connected: nothing to do, as dockerd
+		}
 		return errdefs.Forbidden("endpoint with name %s already exists in network %s", strings.TrimPrefix(c.Name, "/"), n.Name)
 	}
 	if err := d.connectEndpoint(c, n, req.EndpointConfig); err != nil {
@@ -367,11 +375,14 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, ref string, req apinetwo
 	if n.Name == network.None {
 		return d.disconnectNoneNetwork(c, n)
 	}
+	if n.Name == network.Host {
+		return errdefs.Invalid("cannot disconnect container from host network - container was created in host network mode")
+	}
 	if !n.IsBridge() {
 		return errdefs.Forbidden("container cannot be disconnected from host network or connected to host network")
 	}
 	if _, ok := n.Endpoints[c.ID]; !ok {
-		return errdefs.Forbidden("container %s is not connected to network %s", c.ID, n.Name)
+		return errdefs.Forbidden("container %s is not connected to the network %s", c.ID, n.Name)
 	}
 	if c.State.Running {
 		d.unplugLive(c, n.ID)

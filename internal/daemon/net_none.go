@@ -23,7 +23,7 @@ const errNoneConflict = "container cannot be connected to multiple networks with
 // disconnectNone handles `network disconnect none C`. c.Mu is held.
 func (d *Daemon) disconnectNone(c *container.Container) error {
 	if string(c.HostConfig.NetworkMode) != network.None {
-		return errdefs.Forbidden("container %s is not connected to network %s", c.ID, network.None)
+		return errdefs.Forbidden("container %s is not connected to the network %s", c.ID, network.None)
 	}
 	c.HostConfig.NetworkMode = ""
 	return d.containers.Save(c)
