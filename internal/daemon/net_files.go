@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/container"
@@ -88,6 +89,11 @@ func (d *Daemon) writeNetworkFiles(c *container.Container) error {
 	}
 	if len(search) > 0 {
 		resolv += "search " + strings.Join(search, " ") + "\n"
+	}
+	// As dockerd's embedded DNS on user-defined networks: container names
+	// are single labels, asked as they are first.
+	if !atts[0].Net.IsDefaultBridge() && !slices.ContainsFunc(options, func(o string) bool { return strings.HasPrefix(o, "ndots:") }) {
+		options = append(slices.Clone(options), "ndots:0")
 	}
 	if len(options) > 0 {
 		resolv += "options " + strings.Join(options, " ") + "\n"

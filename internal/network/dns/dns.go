@@ -86,8 +86,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 func localAnswer(req *dns.Msg, q dns.Question, addrs []netip.Addr) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(req)
-	m.Authoritative = true
-	m.RecursionAvailable = true
+	m.RecursionAvailable = true // not authoritative, as dockerd's resolver answers
 	for _, a := range addrs {
 		if q.Qtype == dns.TypeA && a.Is4() {
 			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600}, A: a.AsSlice()})
