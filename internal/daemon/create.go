@@ -71,6 +71,13 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, err
 	}
 	recordDefaults(hc)
+	// As dockerd: no pids limit and the kernel's swappiness are null.
+	if hc.PidsLimit != nil && *hc.PidsLimit <= 0 {
+		hc.PidsLimit = nil
+	}
+	if hc.MemorySwappiness != nil && *hc.MemorySwappiness == -1 {
+		hc.MemorySwappiness = nil
+	}
 	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
 		resp.Warnings = append(resp.Warnings, "Published ports are discarded when using host network mode")
 	}
@@ -312,13 +319,21 @@ func validateHostConfig(hc *apicontainer.HostConfig) error {
 			switch k {
 			case "max-size":
 				if _, err := units.RAMInBytes(v); err != nil {
-					return errdefs.Invalid("failed to parse max-size %q: %v", v, err)
+					return errdefs.Invalid("failed to initialize logging driver: %v", err)
 				}
 			case "max-file":
-				if n, err := strconv.Atoi(v); err != nil || n < 1 {
-					return errdefs.Invalid("max-file must be a positive integer, got %q", v)
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return errdefs.Invalid("failed to initialize logging driver: %v", err)
 				}
-			case "compress", "labels", "labels-regex", "env", "env-regex", "tag":
+				if n < 1 {
+					return errdefs.Invalid("failed to initialize logging driver: max-file cannot be less than 1")
+				}
+			case "compress":
+				if _, err := strconv.ParseBool(v); err != nil {
+					return errdefs.Invalid("failed to initialize logging driver: %v", err)
+				}
+			case "labels", "labels-regex", "env", "env-regex", "tag":
 			default:
 				return errdefs.Invalid("unknown log opt '%s' for json-file log driver", k)
 			}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/runtime"
@@ -19,9 +21,26 @@ import (
 // and a create that succeeds for a container that can never start leaves
 // a record behind. Nothing is created or changed here.
 func (d *Daemon) checkStartable(cfg *apicontainer.Config, hc *apicontainer.HostConfig) error {
+	// A number is taken as it is (dockerd falls back to SIGKILL at stop
+	// for one it cannot send); a name must be known.
 	if cfg.StopSignal != "" {
-		if _, err := parseSignal(cfg.StopSignal); err != nil {
-			return err
+		if _, err := strconv.Atoi(cfg.StopSignal); err != nil {
+			if _, err := parseSignal(cfg.StopSignal); err != nil {
+				return err
+			}
+		}
+	}
+	if hc := cfg.Healthcheck; hc != nil {
+		for _, f := range []struct {
+			name string
+			d    time.Duration
+		}{{"Interval", hc.Interval}, {"Timeout", hc.Timeout}, {"StartPeriod", hc.StartPeriod}, {"StartInterval", hc.StartInterval}} {
+			if f.d != 0 && f.d < time.Millisecond {
+				return errdefs.Invalid("%s in Healthcheck cannot be less than 1ms", f.name)
+			}
+		}
+		if hc.Retries < 0 {
+			return errdefs.Invalid("Retries in Healthcheck cannot be negative")
 		}
 	}
 	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {

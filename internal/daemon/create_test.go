@@ -187,11 +187,11 @@ func TestValidateHostConfig(t *testing.T) {
 			}
 		}},
 		{name: "bad max-size", hc: apicontainer.HostConfig{LogConfig: apicontainer.LogConfig{Config: map[string]string{"max-size": "lots"}}},
-			kind: errdefs.KindInvalid, wantErr: `failed to parse max-size "lots"`},
+			kind: errdefs.KindInvalid, wantErr: `failed to initialize logging driver: invalid size: 'lots'`},
 		{name: "zero max-file", hc: apicontainer.HostConfig{LogConfig: apicontainer.LogConfig{Config: map[string]string{"max-file": "0"}}},
-			kind: errdefs.KindInvalid, wantErr: `max-file must be a positive integer, got "0"`},
+			kind: errdefs.KindInvalid, wantErr: `failed to initialize logging driver: max-file cannot be less than 1`},
 		{name: "non-numeric max-file", hc: apicontainer.HostConfig{LogConfig: apicontainer.LogConfig{Config: map[string]string{"max-file": "three"}}},
-			kind: errdefs.KindInvalid, wantErr: `max-file must be a positive integer, got "three"`},
+			kind: errdefs.KindInvalid, wantErr: `failed to initialize logging driver: strconv.Atoi: parsing "three": invalid syntax`},
 		{name: "unknown log opt", hc: apicontainer.HostConfig{LogConfig: apicontainer.LogConfig{Type: "json-file", Config: map[string]string{"mode": "blocking"}}},
 			kind: errdefs.KindInvalid, wantErr: "unknown log opt 'mode' for json-file log driver"},
 		{name: "none driver", hc: apicontainer.HostConfig{LogConfig: apicontainer.LogConfig{Type: "none"}}, check: func(t *testing.T, hc apicontainer.HostConfig) {

@@ -248,8 +248,12 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 	c.Mu.Lock()
 	running := c.State.Running
 	if running && !force {
+		paused := c.State.Paused
 		c.Mu.Unlock()
-		return errdefs.Conflict("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name)
+		if paused {
+			return errdefs.Conflict("cannot remove container %q: container is paused and must be unpaused first", ref)
+		}
+		return errdefs.Conflict("cannot remove container %q: container is running: stop the container before removing or force remove", ref)
 	}
 	if c.State.Removing {
 		c.Mu.Unlock()
@@ -260,7 +264,9 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, force, removeV
 	done, paused := c.Done, c.State.Paused
 	c.Mu.Unlock()
 	if running {
-		d.runtimeFor(c).Kill(ctx, c.ID, syscall.SIGKILL, true)
+		if d.runtimeFor(c).Kill(ctx, c.ID, syscall.SIGKILL, true) == nil {
+			d.lockedEvent(c, events.ActionKill, map[string]string{"signal": "9"})
+		}
 		if paused {
 			d.runtimeFor(c).Resume(ctx, c.ID)
 		}

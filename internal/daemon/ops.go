@@ -145,6 +145,10 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 			}
 		}
 	}
+	if hc.PidsLimit != nil && *hc.PidsLimit <= 0 {
+		zero := int64(0) // unlimited, recorded as dockerd records it
+		hc.PidsLimit = &zero
+	}
 	c.HostConfig = &hc
 	if err := d.containers.Save(c); err != nil {
 		return resp, err

@@ -281,6 +281,9 @@ func (d *Daemon) handleExit(c *container.Container, done chan struct{}, exit shi
 	d.teardownNetwork(c)
 	delay, restart := d.restartDecision(c, ran)
 	c.State.Restarting = restart
+	if restart {
+		c.RestartCount++ // counted when the restart is decided, as dockerd
+	}
 	if err := d.containers.Save(c); err != nil {
 		d.log.Error("saving container record", "id", c.ID, "err", err)
 	}
@@ -359,14 +362,14 @@ func (d *Daemon) scheduleRestart(c *container.Container, delay time.Duration) {
 		if !c.State.Restarting || c.State.Running || c.ManuallyStopped || c.State.Removing {
 			return
 		}
-		c.RestartCount++
+		// A policy restart shows as start (no "restart" event: that is a
+		// user's docker restart), as dockerd's.
 		if err := d.startLocked(c); err != nil {
 			d.log.Warn("restarting container", "id", c.ID, "err", err)
 			c.State.Restarting = false
 			d.containers.Save(c)
 			return
 		}
-		d.containerEvent(c, events.ActionRestart, nil)
 	}()
 }
 

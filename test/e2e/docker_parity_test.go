@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Differences from dockerd found by running the same docker CLI commands
@@ -204,5 +205,48 @@ func TestCopyIntoVolumeOfCreatedContainer(t *testing.T) {
 	d.must(t, "cp", src, name+":/vol/")
 	if got := d.must(t, "run", "--rm", "--network", "none", "-v", vol+":/v", "busybox", "cat", "/v/note"); got != "into the volume\n" {
 		t.Fatalf("the volume holds %q", got)
+	}
+}
+
+func TestLifecycleDetailsAsDocker(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	since := time.Now().Add(-time.Second).Format(time.RFC3339Nano)
+
+	// Health check durations under 1ms would probe without pause.
+	body := `{"Image":"busybox","Cmd":["true"],"Healthcheck":{"Test":["CMD","true"],"Interval":1000}}`
+	if code, msg, _ := apiCall(t, d, "POST", "/containers/create", "application/json", []byte(body)); code != 400 || !strings.Contains(msg, "Interval in Healthcheck cannot be less than 1ms") {
+		t.Errorf("health interval of 1µs: %d %s", code, msg)
+	}
+	d.mustFail(t, "failed to initialize logging driver: max-file cannot be less than 1", "create", "--log-opt", "max-file=0", "busybox", "true")
+	// A numeric stop signal is taken at create, as dockerd.
+	d.must(t, "create", "--name", name+"-sig", "--stop-signal", "99", "busybox", "true")
+	d.rmOnCleanup(t, name+"-sig")
+
+	// A policy restart shows as die/start, counted when decided.
+	ctr := name + "-r"
+	d.must(t, "run", "-d", "--name", ctr, "--network", "none", "--restart", "on-failure:1", "busybox", "sh", "-c", "exit 1")
+	d.rmOnCleanup(t, ctr)
+	deadline := time.Now().Add(10 * time.Second)
+	for d.inspect(t, ctr, "{{.State.Status}} {{.RestartCount}}") != "exited 1" {
+		if time.Now().After(deadline) {
+			t.Fatalf("never settled: %s", d.inspect(t, ctr, "{{.State.Status}} {{.RestartCount}}"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	until := time.Now().Format(time.RFC3339Nano)
+	got := strings.Fields(d.must(t, "events", "--since", since, "--until", until, "--filter", "container="+ctr, "--format", "{{.Action}}"))
+	if strings.Join(got, " ") != "create start die start die" {
+		t.Errorf("events of a policy restart: %v", got)
+	}
+
+	// rm of a paused container says so; rm -f logs the kill.
+	p := name + "-p"
+	d.runD(t, "--name", p, "--network", "none", "busybox", "sleep", "300")
+	d.must(t, "pause", p)
+	d.mustFail(t, "container is paused and must be unpaused first", "rm", p)
+	d.must(t, "rm", "-f", p)
+	if got := d.must(t, "events", "--since", since, "--until", time.Now().Format(time.RFC3339Nano), "--filter", "container="+p, "--filter", "event=kill", "--format", `{{index .Actor.Attributes "signal"}}`); got != "9\n" {
+		t.Errorf("kill event of rm -f: %q", got)
 	}
 }

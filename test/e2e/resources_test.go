@@ -114,6 +114,9 @@ func TestResourceLimitsReachTheCgroup(t *testing.T) {
 			t.Errorf("after update --pids-limit %s: pids.max = %q, want %q", step.limit, got, step.want)
 		}
 	}
+	if got := d.inspect(t, name, "{{.HostConfig.PidsLimit}}"); got != "0" {
+		t.Errorf("PidsLimit after --pids-limit -1: %q, want 0 as dockerd records it", got)
+	}
 }
 
 func TestCPULimitThrottlesABusyLoop(t *testing.T) {
