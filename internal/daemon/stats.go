@@ -101,7 +101,8 @@ func (d *Daemon) readStats(cgroupsPath string, pid int, hostNet bool, host hostI
 		s.MemoryStats.Limit = host.memTotal
 	}
 	s.CPUStats.SystemUsage, s.CPUStats.OnlineCPUs = host.cpuTotal, host.onlineCPU
-	s.NumProcs = uint32(s.PidsStats.Current)
+	// NumProcs stays 0: a Windows field dockerd never fills on Linux (the
+	// count is PidsStats.Current).
 	// With --network host the container has no interfaces of its own.
 	if !hostNet && pid > 0 {
 		s.Networks = cgstats.ReadNetDev(fmt.Sprintf("/proc/%d/net/dev", pid))
