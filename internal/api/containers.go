@@ -50,14 +50,14 @@ type createBody struct {
 }
 
 func (b *createBody) UnmarshalJSON(data []byte) error {
+	if bytes.Contains(data, []byte(`"MacAddress"`)) {
+		var legacy struct{ MacAddress string }
+		if json.Unmarshal(data, &legacy) == nil {
+			b.legacyMAC = legacy.MacAddress
+		}
+	}
 	err := json.Unmarshal(data, &b.CreateRequest)
 	if err == nil {
-		if bytes.Contains(data, []byte(`"MacAddress"`)) {
-			var legacy struct{ MacAddress string }
-			if json.Unmarshal(data, &legacy) == nil {
-				b.legacyMAC = legacy.MacAddress
-			}
-		}
 		return nil
 	}
 	var m map[string]json.RawMessage

@@ -10,6 +10,7 @@ import (
 
 	"github.com/berth-dev/berth/internal/archive"
 	"github.com/berth-dev/berth/internal/container"
+	ociruntime "github.com/berth-dev/berth/internal/runtime"
 	"golang.org/x/sys/unix"
 )
 
@@ -124,16 +125,9 @@ func viewBinds(c *container.Container) []viewBind {
 	for _, mp := range c.MountPoints {
 		user[path.Clean(mp.Destination)] = true
 	}
-	for _, f := range []struct{ dest, src string }{
-		{"/etc/resolv.conf", c.ResolvConfPath},
-		{"/etc/hostname", c.HostnamePath},
-		{"/etc/hosts", c.HostsPath},
-	} {
-		if f.src == "" || user[f.dest] {
-			continue
-		}
-		if _, err := os.Stat(f.src); err == nil {
-			out = append(out, viewBind{source: f.src, dest: f.dest, readOnly: c.HostConfig.ReadonlyRootfs})
+	for _, f := range ociruntime.NetworkFiles(c.ResolvConfPath, c.HostnamePath, c.HostsPath, user) {
+		if _, err := os.Stat(f.Src); err == nil {
+			out = append(out, viewBind{source: f.Src, dest: f.Dest, readOnly: c.HostConfig.ReadonlyRootfs})
 		}
 	}
 	for _, mp := range c.MountPoints {

@@ -54,7 +54,11 @@ func (d *Daemon) checkStartable(cfg *apicontainer.Config, hc *apicontainer.HostC
 	for _, b := range hc.Binds {
 		parts := strings.Split(b, ":")
 		if len(parts) >= 2 && parts[1] != "" && !path.IsAbs(parts[1]) {
-			return errdefs.Invalid("invalid volume specification: '%s': invalid mount config for type \"bind\": invalid mount path: '%s' mount path must be absolute", b, parts[1])
+			typ := "volume"
+			if filepath.IsAbs(parts[0]) {
+				typ = "bind"
+			}
+			return errdefs.Invalid("invalid volume specification: '%s': invalid mount config for type %q: invalid mount path: '%s' mount path must be absolute", b, typ, parts[1])
 		}
 	}
 	for _, m := range hc.Mounts {

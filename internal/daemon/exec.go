@@ -167,7 +167,7 @@ func (d *Daemon) ExecStart(ctx context.Context, execID string, detach bool, hija
 		// An unknown user and the like: said on the stream once attached,
 		// as dockerd does, and the exec ends with 126.
 		s.finish(126)
-		d.containerEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": "126"})
+		d.lockedEvent(c, events.Action("exec_die"), map[string]string{"execID": s.id, "exitCode": "126"})
 		if conn == nil {
 			return err
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/berth-dev/berth/internal/errdefs"
 	"github.com/berth-dev/berth/internal/image"
 	"github.com/berth-dev/berth/internal/snapshot"
-	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	apicontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -322,9 +321,7 @@ func (d *Daemon) ContainerCommit(ctx context.Context, ref string, opts api.Commi
 	imageRef := ""
 	if ref2 != "" {
 		d.tagEvent(id, ref2)
-		if named, err := reference.ParseNormalizedNamed(ref2); err == nil {
-			imageRef = reference.FamiliarString(reference.TagNameOnly(named))
-		}
+		imageRef = familiarTagged(ref2)
 	}
 	d.lockedEvent(c, events.ActionCommit, map[string]string{"comment": opts.Comment, "imageID": id, "imageRef": imageRef})
 	return id, nil

@@ -168,10 +168,16 @@ func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
 // tagEvent publishes the "tag" event of ref, named in its familiar form
 // ("bb:v2", not "docker.io/library/bb:v2") as Docker names it.
 func (d *Daemon) tagEvent(id, ref string) {
+	d.imageEvent(events.ActionTag, id, familiarTagged(ref), nil)
+}
+
+// familiarTagged is ref as dockerd names a tag it made: familiar, with
+// ":latest" when no tag was given ("bb" is "bb:latest").
+func familiarTagged(ref string) string {
 	if named, err := reference.ParseNormalizedNamed(ref); err == nil {
-		ref = reference.FamiliarString(named)
+		return reference.FamiliarString(reference.TagNameOnly(named))
 	}
-	d.imageEvent(events.ActionTag, id, ref, nil)
+	return ref
 }
 
 // imageUsers snapshots which container uses each image (a running one
@@ -249,13 +255,6 @@ func (d *Daemon) refEvent(action events.Action, ref string) {
 	d.imageEvent(action, ref, name, labels)
 }
 
-// imageEventFor publishes an event of the image name resolves to.
-func (d *Daemon) imageEventFor(action events.Action, name string) {
-	if img, err := d.images.Resolve(name); err == nil {
-		d.imageEvent(action, img.ID.String(), img.ID.String(), img.Config.Config.Labels)
-	}
-}
-
 func (d *Daemon) ImagesPrune(ctx context.Context, f filters.Args) (*apiimage.PruneReport, error) {
 	if err := f.Validate("dangling", "until", "label", "label!"); err != nil {
 		return nil, err
@@ -299,7 +298,7 @@ func (d *Daemon) ImagesSave(ctx context.Context, names []string, w io.Writer) er
 	for _, n := range names {
 		if img, err := d.images.Resolve(n); err == nil && !seen[img.ID.String()] {
 			seen[img.ID.String()] = true
-			d.imageEventFor(events.ActionSave, img.ID.String())
+			d.imageEvent(events.ActionSave, img.ID.String(), img.ID.String(), img.Config.Config.Labels)
 		}
 	}
 	return nil
@@ -312,7 +311,7 @@ func (d *Daemon) ImagesLoad(ctx context.Context, r io.Reader, progress func(stri
 		if _, name, ok := strings.Cut(line, ": "); ok {
 			if img, err := d.images.Resolve(name); err == nil && !seen[img.ID.String()] {
 				seen[img.ID.String()] = true
-				d.imageEventFor(events.ActionLoad, img.ID.String())
+				d.imageEvent(events.ActionLoad, img.ID.String(), img.ID.String(), img.Config.Config.Labels)
 			}
 		}
 		progress(line)

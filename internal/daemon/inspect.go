@@ -271,13 +271,8 @@ func portFilterValues(key, v string) ([]string, error) {
 	if proto == "" {
 		proto = "tcp"
 	}
-	lo, hi, isRange := strings.Cut(spec, "-")
-	a, err := strconv.ParseUint(lo, 10, 16)
-	b := a
-	if err == nil && isRange {
-		b, err = strconv.ParseUint(hi, 10, 16)
-	}
-	if err != nil || b < a {
+	a, b, err := parsePortRange(spec)
+	if err != nil {
 		return nil, errdefs.Invalid("invalid filter '%s=%s'", key, v)
 	}
 	var out []string

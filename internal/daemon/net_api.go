@@ -214,8 +214,15 @@ func applyIPAMConfig(n *network.Record, c apinetwork.IPAMConfig) error {
 		}
 		return nil
 	}
+	// Host bits set are a mistake dockerd (28) refuses rather than guesses.
+	if c.Subnet != c.Subnet.Masked() {
+		return errdefs.Invalid("invalid network config:\ninvalid subnet %s: it should be %s", c.Subnet, c.Subnet.Masked())
+	}
+	if c.Gateway.IsValid() && !c.Subnet.Contains(c.Gateway) {
+		return errdefs.Invalid("no matching subnet for gateway %s", c.Gateway)
+	}
 	if c.Subnet.Addr().Is6() {
-		n.Subnet6, n.Gateway6 = c.Subnet.Masked(), c.Gateway
+		n.Subnet6, n.Gateway6 = c.Subnet, c.Gateway
 		if !n.Gateway6.IsValid() {
 			n.Gateway6 = n.Subnet6.Addr().Next()
 		}
@@ -227,15 +234,8 @@ func applyIPAMConfig(n *network.Record, c apinetwork.IPAMConfig) error {
 	if c.Subnet.Bits() > 30 {
 		return errdefs.Invalid("invalid subnet %s: too small for a bridge network", c.Subnet)
 	}
-	// Host bits set are a mistake dockerd (28) refuses rather than guesses.
-	if c.Subnet != c.Subnet.Masked() {
-		return errdefs.Invalid("invalid network config:\ninvalid subnet %s: it should be %s", c.Subnet, c.Subnet.Masked())
-	}
 	n.Subnet = c.Subnet
 	if c.Gateway.IsValid() {
-		if !n.Subnet.Contains(c.Gateway) {
-			return errdefs.Invalid("no matching subnet for gateway %s", c.Gateway)
-		}
 		if c.Gateway == n.Subnet.Addr() || c.Gateway == network.LastAddr(n.Subnet) {
 			return errdefs.Forbidden("failed to allocate gateway (%s): Address already in use", c.Gateway)
 		}
@@ -332,7 +332,18 @@ func (d *Daemon) NetworkConnect(ctx context.Context, ref string, req apinetwork.
 	}
 	if _, ok := n.Endpoints[c.ID]; ok {
 		if !c.State.Running {
-			return nil // a stopped container already connected: nothing to do, as dockerd
+			// A stopped container already connected: dockerd keeps the
+			// endpoint, taking the request's settings if it has any.
+			if req.EndpointConfig == nil {
+				return nil
+			}
+			if err := d.nets.store.Detach(n.ID, c.ID); err != nil {
+				return err
+			}
+			if err := d.connectEndpoint(c, n, req.EndpointConfig); err != nil {
+				return err
+			}
+			return d.writeNetworkFiles(c)
 		}
 		return errdefs.Forbidden("endpoint with name %s already exists in network %s", strings.TrimPrefix(c.Name, "/"), n.Name)
 	}

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -37,11 +38,7 @@ func validateNetworkModeConflicts(cfg *apicontainer.Config, hc *apicontainer.Hos
 		return errdefs.Invalid("conflicting options: hostname and the UTS mode")
 	}
 	for _, h := range hc.ExtraHosts {
-		// host:ip, or host=ip as the docker CLI sends since 25.0.
-		_, ip, ok := strings.Cut(h, "=")
-		if !ok {
-			_, ip, ok = strings.Cut(h, ":")
-		}
+		_, ip, ok := parseExtraHost(h)
 		if !ok {
 			return errdefs.Invalid("bad format for add-host: %q", h)
 		}
@@ -59,19 +56,38 @@ func validateNetworkModeConflicts(cfg *apicontainer.Config, hc *apicontainer.Hos
 	return nil
 }
 
+// parseExtraHost reads an --add-host entry: host:ip, or host=ip as the
+// docker CLI sends it since 25.0.
+func parseExtraHost(h string) (name, ip string, ok bool) {
+	if name, ip, ok = strings.Cut(h, "="); ok {
+		return name, ip, true
+	}
+	return strings.Cut(h, ":")
+}
+
 // validHostPorts reports whether a binding's HostPort is "N" or "N-M" with
 // ports of 16 bits.
 func validHostPorts(s string) bool {
-	lo, hi, isRange := strings.Cut(s, "-")
-	a, err := strconv.ParseUint(lo, 10, 16)
-	if err != nil {
-		return false
+	_, _, err := parsePortRange(s)
+	return err == nil
+}
+
+// parsePortRange reads "N" or "N-M" (M >= N), ports of 16 bits.
+func parsePortRange(s string) (lo, hi uint64, err error) {
+	a, b, isRange := strings.Cut(s, "-")
+	if lo, err = strconv.ParseUint(a, 10, 16); err != nil {
+		return 0, 0, err
 	}
+	hi = lo
 	if isRange {
-		b, err := strconv.ParseUint(hi, 10, 16)
-		return err == nil && b >= a
+		if hi, err = strconv.ParseUint(b, 10, 16); err != nil {
+			return 0, 0, err
+		}
+		if hi < lo {
+			return 0, 0, errors.New("invalid range")
+		}
 	}
-	return true
+	return lo, hi, nil
 }
 
 // shareNetworkFiles makes c use the hostname and the /etc/hostname,

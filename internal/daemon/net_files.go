@@ -13,17 +13,18 @@ import (
 
 const baseHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 
-// ownHostNames is the container's own /etc/hosts entry as dockerd writes
-// it: "h.example.com h" with a domain name, "a.b.c a" for a dotted
-// hostname, else the hostname alone.
+// ownHostNames is the container's own /etc/hosts entry as libnetwork
+// writes it: the FQDN (hostname, plus the domain name if any), then its
+// first label when it has dots ("h.example.com h", "a.b.c a").
 func ownHostNames(hostname, domain string) string {
+	fqdn := hostname
 	if domain != "" {
-		return hostname + "." + domain + " " + hostname
+		fqdn += "." + domain
 	}
-	if short, _, ok := strings.Cut(hostname, "."); ok && short != "" {
-		return hostname + " " + short
+	if short, _, ok := strings.Cut(fqdn, "."); ok && short != "" {
+		return fqdn + " " + short
 	}
-	return hostname
+	return fqdn
 }
 
 // writeNetworkFiles rewrites /etc/hosts and /etc/resolv.conf of a
@@ -42,11 +43,7 @@ func (d *Daemon) writeNetworkFiles(c *container.Container) error {
 	}
 	// As dockerd: --add-host entries first, then the container's own.
 	for _, h := range hc.ExtraHosts {
-		// host:ip, or host=ip as the docker CLI sends since 25.0.
-		name, ip, ok := strings.Cut(h, "=")
-		if !ok {
-			name, ip, ok = strings.Cut(h, ":")
-		}
+		name, ip, ok := parseExtraHost(h)
 		if !ok {
 			return errdefs.Invalid("invalid add-host: %s", h)
 		}

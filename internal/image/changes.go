@@ -1,6 +1,7 @@
 package image
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/berth-dev/berth/internal/builder/dockerfile"
@@ -40,6 +41,7 @@ func ApplyChanges(cfg *dockerspec.DockerOCIImageConfig, changes []string) error 
 	img.Config.Labels = copyMap(cfg.Labels)
 	img.Config.ExposedPorts = copyMap(cfg.ExposedPorts)
 	img.Config.Volumes = copyMap(cfg.Volumes)
+	img.Config.OnBuild = slices.Clone(cfg.OnBuild) // appended to: may be a container record's
 	sc := dockerfile.StageConfig{Image: &img}
 	lex := shell.NewLex(res.EscapeToken)
 	for _, n := range res.AST.Children {

@@ -50,6 +50,9 @@ func JoinRepoTag(repo, tag string) string {
 		return repo
 	}
 	if named, err := reference.ParseNormalizedNamed(repo); err == nil {
+		if _, digested := named.(reference.Digested); digested {
+			return repo // refused as a tag name by what follows, as dockerd refuses it
+		}
 		return reference.FamiliarName(named) + ":" + tag
 	}
 	return repo + ":" + tag // not valid either way: the parse that follows says why

@@ -265,20 +265,12 @@ func buildMounts(in SpecInput, ums []userMount) []specs.Mount {
 		out = append(out, m)
 	}
 
-	// Files the daemon prepares; a user mount on the same path wins.
-	for _, f := range []struct{ dest, src string }{
-		{"/etc/resolv.conf", in.ResolvConfPath},
-		{"/etc/hostname", in.HostnamePath},
-		{"/etc/hosts", in.HostsPath},
-	} {
-		if f.src == "" || user[f.dest] {
-			continue
-		}
+	for _, f := range NetworkFiles(in.ResolvConfPath, in.HostnamePath, in.HostsPath, user) {
 		opts := []string{"rbind", "rprivate"}
 		if hc.ReadonlyRootfs {
 			opts = append(opts, "ro")
 		}
-		out = append(out, specs.Mount{Destination: f.dest, Type: "bind", Source: f.src, Options: opts})
+		out = append(out, specs.Mount{Destination: f.Dest, Type: "bind", Source: f.Src, Options: opts})
 	}
 
 	// Parents before children, as Docker's sortMounts does.
@@ -335,4 +327,21 @@ func unixMode(m fs.FileMode) uint64 {
 		v |= 0o4000
 	}
 	return v
+}
+
+// NetworkFile is a file the daemon prepares for a container and mounts at
+// Dest.
+type NetworkFile struct{ Dest, Src string }
+
+// NetworkFiles lists the daemon's files a container gets mounted (a source
+// not prepared is left out; a user mount on the same path wins, userDests
+// keyed by clean destination). cp's view of a container mounts the same.
+func NetworkFiles(resolvConf, hostname, hosts string, userDests map[string]bool) []NetworkFile {
+	var out []NetworkFile
+	for _, f := range []NetworkFile{{"/etc/resolv.conf", resolvConf}, {"/etc/hostname", hostname}, {"/etc/hosts", hosts}} {
+		if f.Src != "" && !userDests[f.Dest] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
