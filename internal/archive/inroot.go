@@ -9,21 +9,19 @@ import (
 // path a container chose can name nothing outside its rootfs. The caller
 // closes the descriptor.
 func OpenPathInRoot(root, p string) (int, error) {
-	rootfd, err := openRoot(root)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(rootfd)
-	rel, err := cleanRel("/" + p)
-	if err != nil {
-		return -1, err
-	}
-	return openInRoot(rootfd, rel, unix.O_PATH)
+	return inRoot(root, p, func(rootfd int, rel string) (int, error) {
+		return openInRoot(rootfd, rel, unix.O_PATH)
+	})
 }
 
 // MakeDirInRoot opens directory p inside root as OpenPathInRoot does,
 // creating what is missing of it (mode 0755) first.
 func MakeDirInRoot(root, p string) (int, error) {
+	return inRoot(root, p, ensureDir)
+}
+
+// inRoot runs open on p made relative to an open root.
+func inRoot(root, p string, open func(rootfd int, rel string) (int, error)) (int, error) {
 	rootfd, err := openRoot(root)
 	if err != nil {
 		return -1, err
@@ -33,5 +31,5 @@ func MakeDirInRoot(root, p string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return ensureDir(rootfd, rel)
+	return open(rootfd, rel)
 }

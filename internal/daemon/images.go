@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,13 +22,9 @@ func (d *Daemon) ImageList(ctx context.Context, opts api.ImageListOptions) ([]ap
 	if err := f.Validate("dangling", "label", "before", "since", "reference", "until"); err != nil {
 		return nil, err // no "label!" here, as in Docker
 	}
-	var dangling *bool
-	for _, v := range f.Get("dangling") {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, errdefs.Invalid("invalid filter 'dangling=%s'", v)
-		}
-		dangling = &b
+	dangling, err := danglingFilter(f)
+	if err != nil {
+		return nil, err
 	}
 	before, since, err := d.imageTimeBounds(f)
 	if err != nil {

@@ -55,13 +55,9 @@ func (d *Daemon) VolumeList(ctx context.Context, f filters.Args) (*apivolume.Lis
 	if err := f.Validate("dangling", "driver", "label", "label!", "name"); err != nil {
 		return nil, err
 	}
-	var dangling *bool
-	for _, v := range f.Get("dangling") {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, errdefs.Invalid("invalid filter 'dangling=%s'", v)
-		}
-		dangling = &b
+	dangling, err := danglingFilter(f)
+	if err != nil {
+		return nil, err
 	}
 	users := d.volumeUsers()
 	resp := &apivolume.ListResponse{Volumes: []apivolume.Volume{}, Warnings: []string{}}
@@ -237,4 +233,18 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// danglingFilter reads the "dangling" filter (nil when absent) with
+// dockerd's error for a value that is no boolean.
+func danglingFilter(f filters.Args) (*bool, error) {
+	var dangling *bool
+	for _, v := range f.Get("dangling") {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, errdefs.Invalid("invalid filter 'dangling=%s'", v)
+		}
+		dangling = &b
+	}
+	return dangling, nil
 }
