@@ -20,7 +20,8 @@ import (
 
 // withDefaults returns v's JSON object with the members of defaults that v
 // lacks. A default that is itself an object is merged into v's object of
-// that name the same way, so that only absent members are added.
+// that name the same way, so that only absent members are added. Members
+// come out in key order, as from dockerd's own compat wrapper (a map too).
 func withDefaults(v any, defaults map[string]any) (map[string]any, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
@@ -63,8 +64,8 @@ func legacyConfig() map[string]any {
 }
 
 // imageInspectJSON is GET /images/{name}/json's body for the request's
-// version. berth keeps no parent chain and no docker version (BuildKit's and
-// the containerd store's behaviour), so Parent and DockerVersion are empty.
+// version. berth keeps no parent chain and no docker version (as for images
+// BuildKit builds; COMPATIBILITY.md), so Parent and DockerVersion are empty.
 func imageInspectJSON(r *http.Request, img *image.InspectResponse) (any, error) {
 	if img.RepoTags == nil {
 		img.RepoTags = []string{}
