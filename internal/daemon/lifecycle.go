@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -142,6 +143,10 @@ func (d *Daemon) ContainerKill(ctx context.Context, ref, signal string) error {
 	}
 	sig, err := parseSignal(signal)
 	if err != nil {
+		if n, nerr := strconv.Atoi(signal); nerr == nil && n > 0 {
+			// A number the kernel has no signal for, in dockerd's words.
+			return errdefs.Invalid("cannot kill container: %s: the linux daemon does not support signal %d", ref, n)
+		}
 		return err
 	}
 	c.Mu.Lock()

@@ -114,6 +114,9 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 			return resp, err
 		}
 	}
+	if msg := updateConflict(&hc.Resources, &upd.Resources); msg != "" {
+		return resp, errdefs.Invalid("Cannot update container %s: %s", c.ID, msg)
+	}
 	mergeResources(&hc.Resources, &upd.Resources)
 	if w := dropUnsupportedBlkioWeight(&hc); w != "" {
 		resp.Warnings = append(resp.Warnings, w)
@@ -155,6 +158,24 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, ref string, upd *apicontai
 	}
 	d.containerEvent(c, events.ActionUpdate, nil)
 	return resp, nil
+}
+
+// updateConflict is dockerd's refusal of an update that clashes with a
+// limit already set and left as it is ("" when there is none).
+func updateConflict(cur, upd *apicontainer.Resources) string {
+	switch {
+	case upd.Memory != 0 && upd.MemorySwap == 0 && cur.MemorySwap > 0 && upd.Memory > cur.MemorySwap:
+		return "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time"
+	case upd.CPUQuota != 0 && upd.NanoCPUs == 0 && cur.NanoCPUs != 0:
+		return "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set"
+	case upd.CPUPeriod != 0 && upd.NanoCPUs == 0 && cur.NanoCPUs != 0:
+		return "Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set"
+	case upd.NanoCPUs != 0 && upd.CPUQuota == 0 && cur.CPUQuota > 0:
+		return "Conflicting options: NanoCPUs cannot be updated as CPU Quota has already been set"
+	case upd.NanoCPUs != 0 && upd.CPUPeriod == 0 && cur.CPUPeriod > 0:
+		return "Conflicting options: NanoCPUs cannot be updated as CPU Period has already been set"
+	}
+	return ""
 }
 
 // mergeResources copies the fields an update sets (non-zero) onto r.

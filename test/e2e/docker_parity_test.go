@@ -240,9 +240,15 @@ func TestLifecycleDetailsAsDocker(t *testing.T) {
 		t.Errorf("events of a policy restart: %v", got)
 	}
 
-	// rm of a paused container says so; rm -f logs the kill.
+	// rm of a paused container says so; rm -f logs the kill. Before that,
+	// kill and update refusals in dockerd's words.
 	p := name + "-p"
-	d.runD(t, "--name", p, "--network", "none", "busybox", "sleep", "300")
+	d.runD(t, "--name", p, "--network", "none", "-m", "64m", "--memory-swap", "128m", "--cpus", "0.5", "busybox", "sleep", "300")
+	d.mustFail(t, "the linux daemon does not support signal 99", "kill", "-s", "99", p)
+	d.mustFail(t, "CPU Quota cannot be updated as NanoCPUs has already been set", "update", "--cpu-quota", "50000", p)
+	if d.inspect(t, p, "{{.HostConfig.MemorySwap}}") == "134217728" { // swap limits supported here
+		d.mustFail(t, "Memory limit should be smaller than already set memoryswap limit", "update", "--memory", "300m", p)
+	}
 	d.must(t, "pause", p)
 	d.mustFail(t, "container is paused and must be unpaused first", "rm", p)
 	d.must(t, "rm", "-f", p)
