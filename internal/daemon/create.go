@@ -71,13 +71,6 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *apiconta
 		return resp, err
 	}
 	recordDefaults(hc)
-	// As dockerd: no pids limit and the kernel's swappiness are null.
-	if hc.PidsLimit != nil && *hc.PidsLimit <= 0 {
-		hc.PidsLimit = nil
-	}
-	if hc.MemorySwappiness != nil && *hc.MemorySwappiness == -1 {
-		hc.MemorySwappiness = nil
-	}
 	if hc.NetworkMode.IsHost() && len(hc.PortBindings) > 0 {
 		resp.Warnings = append(resp.Warnings, "Published ports are discarded when using host network mode")
 	}
@@ -353,8 +346,9 @@ func newID() string {
 
 // recordDefaults writes into the record the defaults dockerd writes at
 // create, so that inspect shows what the container runs with: the /dev/shm
-// size, a private IPC namespace, the host's default cgroupns mode, and the
-// masked and read-only /proc paths of an unprivileged container.
+// size, a private IPC namespace, the host's default cgroupns mode, null for
+// "no pids limit" and "the kernel's swappiness", and the masked and
+// read-only /proc paths of an unprivileged container.
 func recordDefaults(hc *apicontainer.HostConfig) {
 	if hc.ShmSize == 0 {
 		hc.ShmSize = runtime.DefaultShmSize
@@ -364,6 +358,13 @@ func recordDefaults(hc *apicontainer.HostConfig) {
 	}
 	if hc.CgroupnsMode == "" {
 		hc.CgroupnsMode = runtime.DefaultCgroupnsMode()
+	}
+	// No pids limit and the kernel's swappiness are null.
+	if hc.PidsLimit != nil && *hc.PidsLimit <= 0 {
+		hc.PidsLimit = nil
+	}
+	if hc.MemorySwappiness != nil && *hc.MemorySwappiness == -1 {
+		hc.MemorySwappiness = nil
 	}
 	if !hc.Privileged {
 		if hc.MaskedPaths == nil {
