@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -255,4 +256,43 @@ func TestLifecycleDetailsAsDocker(t *testing.T) {
 	if got := d.must(t, "events", "--since", since, "--until", time.Now().Format(time.RFC3339Nano), "--filter", "container="+p, "--filter", "event=kill", "--format", `{{index .Actor.Attributes "signal"}}`); got != "9\n" {
 		t.Errorf("kill event of rm -f: %q", got)
 	}
+}
+
+// Network details dockerd shows or refuses, on a user network of the test.
+func TestNetworkDetailsAsDocker(t *testing.T) {
+	d := sharedDaemon(t)
+	name := uniqueName(t)
+	d.mustFail(t, "invalid subnet 10.250.77.5/24: it should be 10.250.77.0/24", "network", "create", "--subnet", "10.250.77.5/24", name+"-bad")
+	d.mustFail(t, "invalid filter: 'type'='foo'", "network", "ls", "--filter", "type=foo")
+
+	net := name + "-net"
+	d.must(t, "network", "create", net)
+	t.Cleanup(func() { d.docker("network", "rm", net) })
+	subnet, err := netip.ParsePrefix(strings.TrimSpace(d.must(t, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", net)))
+	if err != nil || !subnet.Addr().Is4() {
+		t.Fatalf("the network's subnet: %v %v", subnet, err)
+	}
+	// The subnet's broadcast address is never a container's.
+	b := subnet.Masked().Addr().As4()
+	for i := 0; i < 32-subnet.Bits(); i++ {
+		b[3-i/8] |= 1 << (i % 8)
+	}
+	d.mustFail(t, "Address already in use", "create", "--network", net, "--ip", netip.AddrFrom4(b).String(), "busybox", "true")
+
+	// /etc/hosts: --add-host before the container's own line, which names
+	// the FQDN; resolv.conf asks names as they are (ndots:0).
+	ctr := name + "-c"
+	out := d.must(t, "run", "--name", ctr, "--network", net, "--hostname", "h1", "--domainname", "ex.com",
+		"--add-host", "a.b:1.2.3.4", "--expose", "91", "busybox", "sh", "-c", "tail -2 /etc/hosts; grep options /etc/resolv.conf")
+	d.rmOnCleanup(t, ctr)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || lines[0] != "1.2.3.4\ta.b" || !strings.HasSuffix(lines[1], "\th1.ex.com h1") || !strings.Contains(lines[2], "ndots:0") {
+		t.Errorf("hosts and resolv.conf: %q", out)
+	}
+	// A stopped container lists no ports.
+	if got := d.inspect(t, ctr, "{{json .NetworkSettings.Ports}}"); got != "{}" {
+		t.Errorf("Ports of a stopped container: %s", got)
+	}
+	// Host networking is for containers made on it.
+	d.mustFail(t, "cannot connect container to host network", "network", "connect", "host", ctr)
 }
